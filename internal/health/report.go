@@ -1,0 +1,105 @@
+package health
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/ntphealth/ntphealth/internal/observe"
+)
+
+// Check is one named judgement.
+type Check struct {
+	// Name is stable ("offset", "stale_source"); see the README for the list.
+	Name   string `json:"name"`
+	Status Status `json:"status"`
+	// Message is one sentence a person can act on.
+	Message string `json:"message"`
+	// Value is what was observed, in Unit; Warn and Crit its limits. Absent
+	// when the check is not a measurement.
+	Value *float64 `json:"value,omitempty"`
+	Unit  string   `json:"unit,omitempty"`
+	Warn  *float64 `json:"warn,omitempty"`
+	Crit  *float64 `json:"crit,omitempty"`
+}
+
+// Report is the verdict of one round: the worst check, every check, and what
+// was observed.
+type Report struct {
+	Status Status `json:"status"`
+	// Summary is the one line that is pushed ("OK: PPS* stratum 1, offset +0.8 µs, ...").
+	Summary string    `json:"summary"`
+	Time    time.Time `json:"time"`
+	Checks  []Check   `json:"checks"`
+	// Daemon is the observed daemon state (tracking and sources).
+	Daemon *observe.Daemon `json:"daemon,omitempty"`
+	// Push lists how the report was delivered to each push target. A failed
+	// push never changes Status.
+	Push []PushResult `json:"push,omitempty"`
+}
+
+// PushResult is the outcome of delivering one report to one push target.
+type PushResult struct {
+	// Target names the target with its secret hidden ("kuma https://kuma.example/api/push/****").
+	Target string `json:"target"`
+	OK     bool   `json:"ok"`
+	// Sent is what the target was told ("up", "down", "fail", ...).
+	Sent     string `json:"sent,omitempty"`
+	Attempts int    `json:"attempts"`
+	// Error says why the push failed and what to do; empty when OK.
+	Error string    `json:"error,omitempty"`
+	Time  time.Time `json:"time"`
+}
+
+// Check returns the named check, if the report has it.
+func (r *Report) Check(name string) (Check, bool) {
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Check{}, false
+}
+
+func ptr(f float64) *float64 { return &f }
+
+// measure fills a check from a value and its warn/crit limits (value > limit
+// fails); the message is built by the caller.
+func measure(name string, value, warn, crit float64, unit string) Check {
+	c := Check{Name: name, Status: OK, Value: ptr(value), Unit: unit, Warn: ptr(warn), Crit: ptr(crit)}
+	switch {
+	case crit > 0 && value > crit:
+		c.Status = Critical
+	case warn > 0 && value > warn:
+		c.Status = Warning
+	}
+	return c
+}
+
+// FormatSeconds prints a duration in seconds with the unit a person expects:
+// ns, µs, ms or s, three significant digits; signed when signed is true.
+func FormatSeconds(s float64, signed bool) string {
+	a := math.Abs(s)
+	var v float64
+	var unit string
+	switch {
+	case a == 0:
+		v, unit = 0, "s"
+	case a < 1e-6:
+		v, unit = s*1e9, "ns"
+	case a < 1e-3:
+		v, unit = s*1e6, "µs"
+	case a < 1:
+		v, unit = s*1e3, "ms"
+	default:
+		v, unit = s, "s"
+	}
+	prec := 1
+	if math.Abs(v) >= 100 {
+		prec = 0
+	}
+	if signed {
+		return fmt.Sprintf("%+.*f %s", prec, v, unit)
+	}
+	return fmt.Sprintf("%.*f %s", prec, v, unit)
+}

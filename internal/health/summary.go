@@ -1,0 +1,53 @@
+package health
+
+import (
+	"fmt"
+	"strings"
+)
+
+// summarize writes the one line that is pushed: for OK the essentials
+// ("OK: PPS* stratum 1, offset +0.8 µs, max error 3.1 µs"), otherwise the
+// message of the first check with the worst status, and how many others fail.
+func summarize(r Report) string {
+	if r.Status == OK {
+		return "OK: " + essentials(r)
+	}
+	var first string
+	others := 0
+	for _, c := range r.Checks {
+		if c.Status != r.Status {
+			if c.Status != OK {
+				others++
+			}
+			continue
+		}
+		if first == "" {
+			first = c.Message
+		} else {
+			others++
+		}
+	}
+	s := r.Status.String() + ": " + first
+	if others > 0 {
+		s += fmt.Sprintf(" (+%d more)", others)
+	}
+	return s
+}
+
+// essentials names the selected source, stratum, offset and max error.
+func essentials(r Report) string {
+	d := r.Daemon
+	if d == nil || d.Error != "" {
+		return "no daemon observed"
+	}
+	var parts []string
+	if sel, ok := d.Selected(); ok {
+		parts = append(parts, fmt.Sprintf("%s* stratum %d", sel.Label(), d.Tracking.Stratum))
+	} else {
+		parts = append(parts, fmt.Sprintf("stratum %d", d.Tracking.Stratum))
+	}
+	parts = append(parts,
+		"offset "+FormatSeconds(d.Tracking.SystemOffset, true),
+		"max error "+FormatSeconds(d.Tracking.MaxError(), false))
+	return strings.Join(parts, ", ")
+}
