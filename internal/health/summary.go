@@ -7,31 +7,19 @@ import (
 
 // summarize writes the one line that is pushed: for OK the essentials
 // ("OK: PPS* stratum 1, offset +0.8 µs, max error 3.1 µs"), otherwise the
-// message of the first check with the worst status, and how many others fail.
+// message of the first check with the worst status. Checks are ordered so
+// that the most specific cause comes first (free_running before
+// synchronized); every other failing check is in the full report.
 func summarize(r Report) string {
 	if r.Status == OK {
 		return "OK: " + essentials(r)
 	}
-	var first string
-	others := 0
 	for _, c := range r.Checks {
-		if c.Status != r.Status {
-			if c.Status != OK {
-				others++
-			}
-			continue
-		}
-		if first == "" {
-			first = c.Message
-		} else {
-			others++
+		if c.Status == r.Status {
+			return r.Status.String() + ": " + c.Message
 		}
 	}
-	s := r.Status.String() + ": " + first
-	if others > 0 {
-		s += fmt.Sprintf(" (+%d more)", others)
-	}
-	return s
+	return r.Status.String()
 }
 
 // essentials names the selected source, stratum, offset and max error.

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/render"
+)
+
+const checkUsage = `Usage: ntphealth check [flags]
+
+Checks once: reads the time daemon, judges it, prints the report, pushes it
+to the configured targets, and exits with the verdict's Nagios code:
+0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for a usage or config error).
+A failed push is reported on stderr and never changes the exit code.
+
+Flags:
+`
+
+// cmdCheck is "ntphealth check".
+func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) (health.Status, error) {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	var f sourceFlags
+	f.register(fs)
+	format := fs.String("format", "text", "output `FORMAT`: text, json or nagios")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), checkUsage)
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return health.Unknown, err
+	}
+	if *format != "text" && *format != "json" && *format != "nagios" {
+		return health.Unknown, fmt.Errorf("--format %q: use text, json or nagios", *format)
+	}
+	cfg, err := f.load(fs, stderr)
+	if err != nil {
+		return health.Unknown, err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	targets, err := notifiers(cfg, logger)
+	if err != nil {
+		return health.Unknown, err
+	}
+
+	report := health.Evaluate(probes(cfg).Observe(ctx), cfg.Checks)
+	report.Push = pushAll(ctx, targets, report)
+	for _, p := range report.Push {
+		if !p.OK {
+			fmt.Fprintf(stderr, "ntphealth: push %s failed after %d attempt(s): %s\n", p.Target, p.Attempts, p.Error)
+		}
+	}
+
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(report)
+	case "nagios":
+		_, err = fmt.Fprintln(stdout, render.Nagios(report))
+	default:
+		err = render.Text(stdout, report)
+	}
+	return report.Status, err
+}

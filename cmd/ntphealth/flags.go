@@ -1,0 +1,137 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ntphealth/ntphealth/internal/config"
+)
+
+// errHelp ends a command after --help was printed (exit 0).
+var errHelp = errors.New("help shown")
+
+// defaultConfigPath is read when --config is not given; its absence means defaults.
+const defaultConfigPath = "/etc/ntphealth/ntphealth.yaml"
+
+// pushURLEnv names the environment variable that may carry the push URL.
+const pushURLEnv = "NTPHEALTH_PUSH_URL"
+
+// sourceFlags are the flags shared by check and run: where to look and where
+// to push. Each overrides its config key when given.
+type sourceFlags struct {
+	configPath string
+	chrony     string
+	ntpd       string
+	gpsd       string
+	pps        string
+	sysfsRoot  string
+	ntp        listFlag
+	kernel     string
+	timeout    time.Duration
+	pushURL    string
+	noPush     bool
+	prefer     string
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func (f *sourceFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.configPath, "config", defaultConfigPath, "config `FILE` (YAML); an absent default file means defaults")
+	fs.StringVar(&f.chrony, "chrony", "", "chronyd command `ADDR`: host:port (UDP, default 127.0.0.1:323) or unix:///run/chrony/chronyd.sock; \"off\" disables (config chrony.address)")
+	fs.StringVar(&f.ntpd, "ntpd", "", "ntpd mode 6 `ADDR`, e.g. 127.0.0.1:123 (config ntpd.address)")
+	fs.StringVar(&f.gpsd, "gpsd", "", "gpsd `ADDR`, e.g. 127.0.0.1:2947 (config gps.address)")
+	fs.StringVar(&f.pps, "pps", "", "PPS device `NAME` under SYSFS/class/pps, e.g. pps0 (config pps.device)")
+	fs.StringVar(&f.sysfsRoot, "sysfs-root", "", "sysfs `DIR` for --pps (default /sys; config pps.sysfs_root)")
+	fs.Var(&f.ntp, "ntp", "remote NTP server `HOST[:PORT]` to query; repeatable (config ntp)")
+	fs.StringVar(&f.kernel, "kernel", "", "read the kernel's clock state with adjtimex: auto, true or false (config kernel.enabled)")
+	fs.DurationVar(&f.timeout, "timeout", 0, "deadline for each probe, e.g. 2s (config timeout)")
+	fs.StringVar(&f.pushURL, "push-url", "", "Uptime Kuma push `URL` (also $"+pushURLEnv+"; config push[].url); a pasted ?status=up&msg=OK&ping= tail is fine")
+	fs.BoolVar(&f.noPush, "no-push", false, "do not push, even if the config names push targets")
+	fs.StringVar(&f.prefer, "prefer", "", "`SOURCE` that must be selected, e.g. PPS (config checks.prefer; default: any refclock)")
+}
+
+// load reads the config file and applies the flags that were given, then
+// the environment, so that flag > environment > file > default.
+func (f *sourceFlags) load(fs *flag.FlagSet, stderr io.Writer) (config.Config, error) {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+
+	cfg, err := config.Load(f.configPath)
+	if err != nil {
+		return cfg, err
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(stderr, "ntphealth: warning:", w)
+	}
+	if set["chrony"] {
+		cfg.Chrony.Address = f.chrony
+	}
+	if set["ntpd"] {
+		cfg.NTPD.Address = f.ntpd
+	}
+	if set["gpsd"] {
+		cfg.GPS.Address = f.gpsd
+	}
+	if set["pps"] {
+		cfg.PPS.Device = f.pps
+	}
+	if set["sysfs-root"] {
+		cfg.PPS.SysfsRoot = f.sysfsRoot
+	}
+	if set["ntp"] {
+		cfg.NTP = f.ntp
+	}
+	if set["kernel"] {
+		cfg.Kernel.Enabled = f.kernel
+	}
+	if set["timeout"] {
+		cfg.Timeout = f.timeout
+	}
+	if set["prefer"] {
+		cfg.Checks.Prefer = f.prefer
+	}
+	pushURL := os.Getenv(pushURLEnv)
+	if set["push-url"] {
+		pushURL = f.pushURL
+	}
+	if pushURL != "" {
+		cfg.SetPushURL(pushURL)
+	}
+	if f.noPush {
+		cfg.Push = nil
+	}
+	return cfg, cfg.Validate()
+}
+
+// parseFlags parses args; --help prints the usage on stdout and ends with
+// errHelp; a bad flag prints it on stderr.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return errHelp
+		}
+		if a == "--" {
+			break
+		}
+	}
+	fs.SetOutput(stderr)
+	err := fs.Parse(args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags start with -)", fs.Arg(0))
+	}
+	return nil
+}

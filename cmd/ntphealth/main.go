@@ -1,0 +1,68 @@
+// Command ntphealth tells whether this machine's time is trustworthy and says
+// so where people look: an exit code, a push URL, an HTTP endpoint.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/ntphealth/ntphealth/internal/health"
+)
+
+// version is set at build time: -ldflags "-X main.version=1.2.3".
+var version = "dev"
+
+const usage = `ntphealth: is this machine's time trustworthy?
+
+Usage:
+  ntphealth check [flags]   check once, print a report, push, exit 0/1/2/3
+  ntphealth run [flags]     the daemon: check every interval, push, serve /health /metrics /
+  ntphealth version         print the version
+
+Run "ntphealth check --help" for the flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches a subcommand and maps its outcome to an exit code: the
+// verdict's Nagios code, or 3 (UNKNOWN) for a usage or config error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return int(health.Unknown)
+	}
+	var (
+		status health.Status
+		err    error
+	)
+	switch args[0] {
+	case "check":
+		status, err = cmdCheck(ctx, args[1:], stdout, stderr)
+	case "run":
+		err = cmdRun(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "ntphealth", version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		err = fmt.Errorf("unknown command %q\n\n%s", args[0], usage)
+	}
+	if errors.Is(err, errHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "ntphealth:", err)
+		return int(health.Unknown)
+	}
+	return int(status)
+}

@@ -1,0 +1,101 @@
+// Package render prints a report for people (text), for Nagios (one line
+// with perfdata) and for programs (JSON).
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/observe"
+)
+
+// Text writes the report as a person reads it: the status line, every check
+// with its observed value and limit, and the source table like chronyc's.
+func Text(w io.Writer, r health.Report) error {
+	b := &strings.Builder{}
+	fmt.Fprintf(b, "%s\n\n", r.Summary)
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK\tSTATUS\tVALUE\tLIMIT (warn/crit)\tMESSAGE")
+	for _, c := range r.Checks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Status, value(c), limits(c), c.Message)
+	}
+	tw.Flush()
+	if d := r.Daemon; d != nil && d.Error == "" {
+		fmt.Fprintf(b, "\n%s at %s: reference %s (%s), stratum %d, leap %s\n",
+			d.Kind, d.Address, d.Tracking.RefID, d.Tracking.RefName, d.Tracking.Stratum, d.Tracking.Leap)
+		if len(d.Sources) > 0 {
+			b.WriteString("\n")
+			Sources(b, d.Sources)
+		}
+	}
+	for _, p := range r.Push {
+		if p.OK {
+			fmt.Fprintf(b, "\npush %s: sent %s (%d attempt(s))", p.Target, p.Sent, p.Attempts)
+		} else {
+			fmt.Fprintf(b, "\npush %s: FAILED after %d attempt(s): %s", p.Target, p.Attempts, p.Error)
+		}
+	}
+	if len(r.Push) > 0 {
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Sources writes the source table in chronyc's layout ("chronyc sources"):
+// mode, state, name, stratum, poll, reach (octal), last sample age, offset
+// and its error.
+func Sources(w io.Writer, sources []observe.Source) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "MS\tName/IP address\tStratum\tPoll\tReach\tLastRx\tOffset ± error")
+	for _, s := range sources {
+		age := "-"
+		if s.SampleAge >= 0 {
+			age = fmt.Sprintf("%.0fs", s.SampleAge)
+		}
+		fmt.Fprintf(tw, "%s%s\t%s\t%d\t%d\t%03o\t%s\t%s ± %s\n",
+			modeChar(s.Mode), s.State, s.Label(), s.Stratum, s.Poll, s.Reach, age,
+			health.FormatSeconds(s.Offset, true), health.FormatSeconds(s.OffsetError, false))
+	}
+	tw.Flush()
+}
+
+// modeChar is chronyc's mode column: ^ server, = peer, # refclock.
+func modeChar(m observe.Mode) string {
+	switch m {
+	case observe.ModeRefclock:
+		return "#"
+	case observe.ModePeer:
+		return "="
+	default:
+		return "^"
+	}
+}
+
+func value(c health.Check) string {
+	if c.Value == nil {
+		return "-"
+	}
+	return formatValue(*c.Value, c.Unit)
+}
+
+func limits(c health.Check) string {
+	if c.Warn == nil || c.Crit == nil {
+		return "-"
+	}
+	return formatValue(*c.Warn, c.Unit) + " / " + formatValue(*c.Crit, c.Unit)
+}
+
+func formatValue(v float64, unit string) string {
+	switch unit {
+	case "s":
+		return health.FormatSeconds(v, false)
+	case "ppm":
+		return fmt.Sprintf("%.3f ppm", v)
+	default:
+		return fmt.Sprintf("%g", v)
+	}
+}

@@ -1,0 +1,15 @@
+#!/bin/sh
+# install-deps.sh: install what the tests drive for real, from Debian's
+# packages: chronyd, gpsd, Chromium (status page test), systemd-analyze (unit
+# checks), iproute2/util-linux (namespaces for ntpd), and an unpacked ntpsec
+# (not installed: it would remove chrony). Needs root. Installing these does
+# not start any daemon on a machine without systemd as PID 1; on one with
+# systemd, chrony's own service would start (the tests use private instances
+# on other ports, so it does no harm).
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+	chrony gpsd chromium systemd iproute2 util-linux procps ca-certificates \
+	git make gcc libc6-dev >/dev/null
+"$(dirname "$0")/fetch-ntpsec.sh"

@@ -1,0 +1,21 @@
+#!/bin/sh
+# test.sh: the one command that runs every test (README, .ci/run).
+# Unit, integration (real chronyd, ntpd, gpsd, Chromium) and golden tests,
+# the race detector on the concurrent packages, then each fuzz target for a
+# bounded time beyond its seed corpus.
+set -eu
+cd "$(dirname "$0")/.."
+FUZZTIME=${FUZZTIME:-15s}
+
+go vet ./...
+go test -count=1 -timeout 20m ./...
+go test -count=1 -race -timeout 10m ./internal/daemon/... ./internal/server/... ./internal/notify/...
+
+# Every fuzz target, each for $FUZZTIME (go test -fuzz takes one target at a time).
+for pkg in $(go list ./...); do
+	dir=$(go list -f '{{.Dir}}' "$pkg")
+	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
+		echo "fuzz $pkg $target for $FUZZTIME"
+		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg"
+	done
+done
