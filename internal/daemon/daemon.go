@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/health"
-	"github.com/ntphealth/ntphealth/internal/notify"
 	"github.com/ntphealth/ntphealth/internal/observe"
 )
 
@@ -19,11 +18,17 @@ type Observer interface {
 	Observe(ctx context.Context) observe.Observation
 }
 
+// Target is one push target (notify.Notifier satisfies it).
+type Target interface {
+	Target() string
+	Notify(ctx context.Context, r health.Report) health.PushResult
+}
+
 // Plan is what the daemon does each round; a SIGHUP swaps in a new one.
 type Plan struct {
 	Observer Observer
 	Policy   health.Policy
-	Targets  []notify.Notifier
+	Targets  []Target
 	// Interval between checks; at least 1 s.
 	Interval time.Duration
 }
@@ -50,7 +55,7 @@ type Daemon struct {
 // job is one report to push with the targets of the plan that made it.
 type job struct {
 	report  health.Report
-	targets []notify.Notifier
+	targets []Target
 }
 
 // Run checks until ctx ends, then lets an in-flight push finish within

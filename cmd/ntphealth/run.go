@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/ntphealth/ntphealth/internal/config"
+	"github.com/ntphealth/ntphealth/internal/daemon"
+	"github.com/ntphealth/ntphealth/internal/server"
+)
+
+const runUsage = `Usage: ntphealth run [flags]
+
+The daemon: checks every interval, pushes every interval and at once when
+the status changes, and serves GET /health (JSON; 503 when CRITICAL or
+UNKNOWN), /metrics (Prometheus) and / (status page). SIGHUP reloads the
+config (an invalid one is refused and the old one keeps running); SIGTERM
+or SIGINT finish in-flight work and exit 0.
+
+Flags:
+`
+
+// historySize is how many reports the status page chart keeps: 6 hours at
+// the default 30 s interval.
+const historySize = 720
+
+// cmdRun is "ntphealth run".
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var f sourceFlags
+	f.register(fs)
+	listen := fs.String("listen", "", "HTTP `ADDR` for /health, /metrics and / (default 127.0.0.1:9567; \"\" disables; config listen)")
+	interval := fs.Duration("interval", 0, "check `INTERVAL`, e.g. 30s, at least 1s (config interval)")
+	logFormat := fs.String("log-format", "", "log `FORMAT`: text or json (config log_format)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), runUsage)
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
+	}
+	load := func() (config.Config, error) {
+		cfg, err := f.load(fs, stderr)
+		if err != nil {
+			return cfg, err
+		}
+		set := map[string]bool{}
+		fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+		if set["listen"] {
+			cfg.Listen = *listen
+		}
+		if set["interval"] {
+			cfg.Interval = *interval
+		}
+		if set["log-format"] {
+			cfg.LogFormat = *logFormat
+		}
+		return cfg, cfg.Validate()
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, cfg.LogFormat)
+
+	plan := func(cfg config.Config) (daemon.Plan, error) {
+		targets, err := notifiers(cfg, logger)
+		if err != nil {
+			return daemon.Plan{}, err
+		}
+		return daemon.Plan{Observer: probes(cfg), Policy: cfg.Checks, Targets: targets, Interval: cfg.Interval}, nil
+	}
+	first, err := plan(cfg)
+	if err != nil {
+		return err
+	}
+
+	state := server.NewState(historySize)
+	var srv *http.Server
+	if cfg.Listen != "" {
+		ln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w (is another ntphealth running? change --listen)", cfg.Listen, err)
+		}
+		srv = server.NewServer(cfg.Listen, server.New(state, server.Options{Unhealthy: cfg.Unhealthy, Logger: logger, Version: version}))
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("http server stopped", "error", err.Error())
+			}
+		}()
+	}
+	logger.Info("ntphealth running", "version", version, "listen", cfg.Listen, "interval", cfg.Interval.String(), "push_targets", len(first.Targets))
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reloads := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reloads <- struct{}{}:
+			default:
+			}
+		}
+	}()
+
+	d := &daemon.Daemon{
+		Sink:   state,
+		Logger: logger,
+		Reload: func() (daemon.Plan, error) {
+			cfg, err := load()
+			if err != nil {
+				return daemon.Plan{}, err
+			}
+			return plan(cfg)
+		},
+		ShutdownTimeout: 5 * time.Second,
+	}
+	err = d.Run(ctx, first, reloads)
+	if srv != nil {
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}
+	logger.Info("ntphealth stopped")
+	return err
+}
+
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
