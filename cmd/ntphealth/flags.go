@@ -15,12 +15,6 @@ import (
 // errHelp ends a command after --help was printed (exit 0).
 var errHelp = errors.New("help shown")
 
-// defaultConfigPath is read when --config is not given; its absence means defaults.
-const defaultConfigPath = "/etc/ntphealth/ntphealth.yaml"
-
-// pushURLEnv names the environment variable that may carry the push URL.
-const pushURLEnv = "NTPHEALTH_PUSH_URL"
-
 // sourceFlags are the flags shared by check and run: where to look and where
 // to push. Each overrides its config key when given.
 type sourceFlags struct {
@@ -45,7 +39,7 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func (f *sourceFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.configPath, "config", defaultConfigPath, "config `FILE` (YAML); an absent default file means defaults")
+	fs.StringVar(&f.configPath, "config", config.DefaultPath, "config `FILE` (YAML); an absent default file means defaults")
 	fs.StringVar(&f.chrony, "chrony", "", "chronyd command `ADDR`: host:port (UDP, default 127.0.0.1:323) or unix:///run/chrony/chronyd.sock; \"off\" disables (config chrony.address)")
 	fs.StringVar(&f.ntpd, "ntpd", "", "ntpd mode 6 `ADDR`, e.g. 127.0.0.1:123 (config ntpd.address)")
 	fs.StringVar(&f.gpsd, "gpsd", "", "gpsd `ADDR`, e.g. 127.0.0.1:2947 (config gps.address)")
@@ -54,7 +48,7 @@ func (f *sourceFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.ntp, "ntp", "remote NTP server `HOST[:PORT]` to query; repeatable (config ntp)")
 	fs.StringVar(&f.kernel, "kernel", "", "read the kernel's clock state with adjtimex: auto, true or false (config kernel.enabled)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "deadline for each probe, e.g. 2s (config timeout)")
-	fs.StringVar(&f.pushURL, "push-url", "", "Uptime Kuma push `URL` (also $"+pushURLEnv+"; config push[].url); a pasted ?status=up&msg=OK&ping= tail is fine")
+	fs.StringVar(&f.pushURL, "push-url", "", "Uptime Kuma push `URL` (also $"+config.EnvPushURL+"; config push[].url); a pasted ?status=up&msg=OK&ping= tail is fine")
 	fs.BoolVar(&f.noPush, "no-push", false, "do not push, even if the config names push targets")
 	fs.StringVar(&f.prefer, "prefer", "", "`SOURCE` that must be selected, e.g. PPS (config checks.prefer; default: any refclock)")
 }
@@ -65,6 +59,13 @@ func (f *sourceFlags) load(fs *flag.FlagSet, stderr io.Writer) (config.Config, e
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 
+	if set["config"] {
+		// A file named on the command line must exist; only the default
+		// path may be absent.
+		if _, err := os.Stat(f.configPath); err != nil {
+			return config.Config{}, fmt.Errorf("--config: %w", err)
+		}
+	}
 	cfg, err := config.Load(f.configPath)
 	if err != nil {
 		return cfg, err
@@ -74,37 +75,44 @@ func (f *sourceFlags) load(fs *flag.FlagSet, stderr io.Writer) (config.Config, e
 	}
 	if set["chrony"] {
 		cfg.Chrony.Address = f.chrony
+		cfg.SetOrigin("chrony.address", "--chrony")
 	}
 	if set["ntpd"] {
 		cfg.NTPD.Address = f.ntpd
+		cfg.SetOrigin("ntpd.address", "--ntpd")
 	}
 	if set["gpsd"] {
 		cfg.GPS.Address = f.gpsd
+		cfg.SetOrigin("gps.address", "--gpsd")
 	}
 	if set["pps"] {
 		cfg.PPS.Device = f.pps
+		cfg.SetOrigin("pps.device", "--pps")
 	}
 	if set["sysfs-root"] {
 		cfg.PPS.SysfsRoot = f.sysfsRoot
+		cfg.SetOrigin("pps.sysfs_root", "--sysfs-root")
 	}
 	if set["ntp"] {
 		cfg.NTP = f.ntp
+		cfg.SetOrigin("ntp", "--ntp")
 	}
 	if set["kernel"] {
 		cfg.Kernel.Enabled = f.kernel
+		cfg.SetOrigin("kernel.enabled", "--kernel")
 	}
 	if set["timeout"] {
 		cfg.Timeout = f.timeout
+		cfg.SetOrigin("timeout", "--timeout")
 	}
 	if set["prefer"] {
 		cfg.Checks.Prefer = f.prefer
+		cfg.SetOrigin("checks.prefer", "--prefer")
 	}
-	pushURL := os.Getenv(pushURLEnv)
 	if set["push-url"] {
-		pushURL = f.pushURL
-	}
-	if pushURL != "" {
-		cfg.SetPushURL(pushURL)
+		cfg.SetPushURL(f.pushURL, "--push-url")
+	} else if env := os.Getenv(config.EnvPushURL); env != "" {
+		cfg.SetPushURL(env, "$"+config.EnvPushURL)
 	}
 	if f.noPush {
 		cfg.Push = nil
@@ -125,10 +133,11 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error
 			break
 		}
 	}
-	fs.SetOutput(stderr)
+	// The error is returned and printed once by main, with a pointer to --help.
+	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (see ntphealth %s --help)", err, fs.Name())
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (flags start with -)", fs.Arg(0))

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/ntphealth/ntphealth/internal/config"
@@ -10,13 +13,59 @@ import (
 	"github.com/ntphealth/ntphealth/internal/notify"
 	"github.com/ntphealth/ntphealth/internal/probe"
 	"github.com/ntphealth/ntphealth/internal/probe/chrony"
+	"github.com/ntphealth/ntphealth/internal/probe/gpsd"
+	"github.com/ntphealth/ntphealth/internal/probe/kernel"
+	"github.com/ntphealth/ntphealth/internal/probe/ntpclient"
+	"github.com/ntphealth/ntphealth/internal/probe/ntpd"
+	"github.com/ntphealth/ntphealth/internal/probe/pps"
 )
 
-// probes builds the probe set the config names.
+// probes builds the probe set the config names. In auto mode (no source
+// named beyond the default chronyd address) it looks for what runs here:
+// chronyd, else ntpd on 127.0.0.1:123, the kernel always, gpsd when
+// something listens on its port, and pps0 when the device exists. Naming
+// remote servers alone (--ntp) checks only them.
 func probes(cfg config.Config) probe.Set {
+	def := config.Default()
+	auto := cfg.Chrony.Address == def.Chrony.Address && !cfg.NTPD.Enabled() &&
+		cfg.GPS.Address == "" && cfg.PPS.Device == "" && len(cfg.NTP) == 0
+	local := auto || cfg.Chrony.Address != def.Chrony.Address || cfg.NTPD.Enabled() ||
+		cfg.GPS.Address != "" || cfg.PPS.Device != ""
+
 	var s probe.Set
-	if cfg.Chrony.Address != "" && cfg.Chrony.Address != "off" {
+	switch {
+	case cfg.NTPD.Enabled():
+		s.NTPD = &ntpd.Probe{Address: cfg.NTPD.Address, Timeout: cfg.Timeout}
+		if cfg.Chrony.Enabled() && cfg.Chrony.Address != def.Chrony.Address {
+			s.Chrony = &chrony.Probe{Address: cfg.Chrony.Address, Timeout: cfg.Timeout}
+		}
+	case auto:
 		s.Chrony = &chrony.Probe{Address: cfg.Chrony.Address, Timeout: cfg.Timeout}
+		s.NTPD = &ntpd.Probe{Address: ntpd.DefaultAddress, Timeout: cfg.Timeout}
+	case local && cfg.Chrony.Enabled() && cfg.Chrony.Address != def.Chrony.Address:
+		s.Chrony = &chrony.Probe{Address: cfg.Chrony.Address, Timeout: cfg.Timeout}
+	}
+	if cfg.Kernel.Enabled == config.KernelTrue || (cfg.Kernel.Enabled == config.KernelAuto && auto) {
+		s.Kernel = &kernel.Probe{}
+	}
+	switch {
+	case cfg.GPS.Address != "":
+		s.GPS = &gpsd.Probe{Address: cfg.GPS.Address, Timeout: cfg.Timeout}
+	case auto:
+		s.GPS = &gpsd.Probe{Address: gpsd.DefaultAddress, Timeout: cfg.Timeout}
+		s.GPSIfPresent = true
+	}
+	switch {
+	case cfg.PPS.Device != "":
+		s.PPS = &pps.Probe{Device: cfg.PPS.Device, SysfsRoot: cfg.PPS.SysfsRoot}
+	case auto:
+		if _, err := os.Stat(filepath.Join(cfg.PPS.SysfsRoot, "class/pps/pps0/assert")); err == nil {
+			s.PPS = &pps.Probe{Device: "pps0", SysfsRoot: cfg.PPS.SysfsRoot}
+		}
+	}
+	if len(cfg.NTP) > 0 {
+		s.Remote = cfg.NTP
+		s.RemoteProbe = ntpclient.Probe{Timeout: cfg.Timeout}
 	}
 	return s
 }
@@ -24,10 +73,16 @@ func probes(cfg config.Config) probe.Set {
 // notifiers builds one notifier per configured push target.
 func notifiers(cfg config.Config, logger *slog.Logger) ([]notify.Notifier, error) {
 	var out []notify.Notifier
-	for _, p := range cfg.Push {
-		n, err := notify.FromConfig(p, logger)
+	for i, p := range cfg.Push {
+		n, err := notify.New(notify.Config{
+			Kind:    p.Kind,
+			URL:     p.URL,
+			Token:   p.Token,
+			Ping:    notify.PingOptions{Field: p.Ping, Unit: p.PingUnit},
+			Webhook: notify.WebhookOptions{Method: p.Method, URL: p.URL, Body: p.Body, Headers: p.Headers},
+		}, notify.Options{Warning: p.Warning, Timeout: p.Timeout, Retries: p.Retries, Logger: logger})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("push[%d] (%s): %w", i, p.Kind, err)
 		}
 		out = append(out, n)
 	}

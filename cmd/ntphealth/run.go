@@ -58,12 +58,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 		if set["listen"] {
 			cfg.Listen = *listen
+			cfg.SetOrigin("listen", "--listen")
 		}
 		if set["interval"] {
 			cfg.Interval = *interval
+			cfg.SetOrigin("interval", "--interval")
 		}
 		if set["log-format"] {
 			cfg.LogFormat = *logFormat
+			cfg.SetOrigin("log_format", "--log-format")
 		}
 		return cfg, cfg.Validate()
 	}
@@ -74,9 +77,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	logger := newLogger(stderr, cfg.LogFormat)
 
 	plan := func(cfg config.Config) (daemon.Plan, error) {
-		targets, err := notifiers(cfg, logger)
+		notifiers, err := notifiers(cfg, logger)
 		if err != nil {
 			return daemon.Plan{}, err
+		}
+		targets := make([]daemon.Target, len(notifiers))
+		for i, n := range notifiers {
+			targets[i] = n
 		}
 		return daemon.Plan{Observer: probes(cfg), Policy: cfg.Checks, Targets: targets, Interval: cfg.Interval}, nil
 	}

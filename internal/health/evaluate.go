@@ -19,20 +19,49 @@ const (
 // Evaluate judges one observation against a policy. It is pure: no I/O, and
 // the only notion of time is obs.Time.
 func Evaluate(obs observe.Observation, p Policy) Report {
-	r := Report{Time: obs.Time, Daemon: obs.Daemon}
+	r := Report{Time: obs.Time, Daemon: obs.Daemon, Kernel: obs.Kernel, PPS: obs.PPS, GPS: obs.GPS}
 	if d := obs.Daemon; d != nil {
 		r.Checks = append(r.Checks, daemonChecks(d, p)...)
 	}
-	if len(r.Checks) == 0 {
-		r.Checks = append(r.Checks, Check{Name: "reachable", Status: Unknown,
-			Message: "nothing was probed: configure a daemon address (--chrony)"})
+	r.Checks = append(r.Checks, PPSChecks(obs.PPS, p.PPS)...)
+	r.Checks = append(r.Checks, GPSChecks(obs.GPS, p.GPS)...)
+	r.Checks = append(r.Checks, KernelChecks(obs.Kernel, obs.Daemon, p.Kernel)...)
+	for i := range obs.Remote {
+		r.Targets = append(r.Targets, evaluateTarget(&obs.Remote[i], p.Remote))
 	}
-	r.Status = OK
-	for _, c := range r.Checks {
-		r.Status = Worse(r.Status, c.Status)
+	if len(r.Checks) == 0 && len(r.Targets) == 0 {
+		r.Checks = append(r.Checks, Check{Name: "reachable", Status: Unknown,
+			Message: "nothing was probed: name a source (--chrony, --ntpd, --gpsd, --pps, --ntp)"})
+	}
+	r.Status = worst(r.Checks)
+	for _, t := range r.Targets {
+		r.Status = Worse(r.Status, t.Status)
 	}
 	r.Summary = summarize(r)
 	return r
+}
+
+// evaluateTarget judges one remote NTP server.
+func evaluateTarget(o *observe.Remote, p RemotePolicy) TargetReport {
+	t := TargetReport{Target: o.Target, Checks: RemoteChecks(o, p), Remote: o}
+	t.Status = worst(t.Checks)
+	t.Summary = t.Status.String() + ": " + t.Target
+	for _, c := range t.Checks {
+		if c.Status == t.Status && c.Status != OK {
+			t.Summary += ": " + c.Message
+			break
+		}
+	}
+	return t
+}
+
+// worst is the most severe status of checks; OK for none.
+func worst(checks []Check) Status {
+	s := OK
+	for _, c := range checks {
+		s = Worse(s, c.Status)
+	}
+	return s
 }
 
 // daemonChecks judges chronyd or ntpd. When the daemon did not answer, the

@@ -28,6 +28,14 @@ type Policy struct {
 	FreeRunning Status `yaml:"free_running"`
 	// LeapPending is the verdict when a leap second is announced.
 	LeapPending Status `yaml:"leap_pending"`
+	// Remote holds the limits for remote NTP servers (--ntp, /probe).
+	Remote RemotePolicy `yaml:"remote"`
+
+	// Kernel, PPS and GPS are set from the config sections of their probes
+	// (kernel:, pps:, gps:), not from checks:.
+	Kernel KernelPolicy `yaml:"-"`
+	PPS    PPSPolicy    `yaml:"-"`
+	GPS    GPSPolicy    `yaml:"-"`
 }
 
 // DefaultPolicy returns the documented defaults.
@@ -44,5 +52,9 @@ func DefaultPolicy() Policy {
 		StalePolls:   4,
 		FreeRunning:  Critical,
 		LeapPending:  OK,
+		Remote:       DefaultRemotePolicy(),
+		Kernel:       DefaultKernelPolicy(),
+		PPS:          DefaultPPSPolicy(),
+		GPS:          DefaultGPSPolicy(),
 	}
 }

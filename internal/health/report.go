@@ -33,9 +33,25 @@ type Report struct {
 	Checks  []Check   `json:"checks"`
 	// Daemon is the observed daemon state (tracking and sources).
 	Daemon *observe.Daemon `json:"daemon,omitempty"`
+	// Targets are the remote NTP servers checked from here (--ntp), each
+	// with its own checks; their worst status counts in Status.
+	Targets []TargetReport `json:"targets,omitempty"`
+	// Observation holds what the other probes saw (kernel, pps, gps, remote).
+	Kernel *observe.Kernel `json:"kernel,omitempty"`
+	PPS    *observe.PPS    `json:"pps,omitempty"`
+	GPS    *observe.GPS    `json:"gps,omitempty"`
 	// Push lists how the report was delivered to each push target. A failed
 	// push never changes Status.
 	Push []PushResult `json:"push,omitempty"`
+}
+
+// TargetReport is the verdict on one remote NTP server.
+type TargetReport struct {
+	Target  string          `json:"target"`
+	Status  Status          `json:"status"`
+	Summary string          `json:"summary"`
+	Checks  []Check         `json:"checks"`
+	Remote  *observe.Remote `json:"remote"`
 }
 
 // PushResult is the outcome of delivering one report to one push target.

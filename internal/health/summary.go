@@ -19,6 +19,11 @@ func summarize(r Report) string {
 			return r.Status.String() + ": " + c.Message
 		}
 	}
+	for _, t := range r.Targets {
+		if t.Status == r.Status {
+			return t.Summary
+		}
+	}
 	return r.Status.String()
 }
 
@@ -26,7 +31,14 @@ func summarize(r Report) string {
 func essentials(r Report) string {
 	d := r.Daemon
 	if d == nil || d.Error != "" {
-		return "no daemon observed"
+		var parts []string
+		for _, c := range r.Checks {
+			parts = append(parts, c.Message)
+		}
+		if len(r.Targets) > 0 {
+			parts = append(parts, fmt.Sprintf("%d NTP server(s) fine", len(r.Targets)))
+		}
+		return strings.Join(parts, "; ")
 	}
 	var parts []string
 	if sel, ok := d.Selected(); ok {

@@ -3,9 +3,17 @@
 // A probe fills one of these structs; health.Evaluate judges them. Times are
 // seconds as float64 (the daemons report them so), with the unit in the JSON
 // key, so the report schema reads without a manual.
+//
+// Every offset has the sign of RFC 5905's theta: reference time minus local
+// clock, so it is positive when the local clock is slow (behind). ntpd and
+// beevik/ntp use this sign already; chronyc prints it as "slow" in tracking
+// and with the opposite sign in sources, which the chrony probe flips.
 package observe
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Observation is everything the probes saw in one round.
 type Observation struct {
@@ -13,6 +21,14 @@ type Observation struct {
 	Time time.Time `json:"time"`
 	// Daemon is the local NTP daemon (chronyd or ntpd); nil when not probed.
 	Daemon *Daemon `json:"daemon,omitempty"`
+	// Kernel is the kernel clock (adjtimex); nil when not probed.
+	Kernel *Kernel `json:"kernel,omitempty"`
+	// PPS is the kernel PPS device; nil when not probed.
+	PPS *PPS `json:"pps,omitempty"`
+	// GPS is gpsd's view of the receiver; nil when not probed.
+	GPS *GPS `json:"gps,omitempty"`
+	// Remote is one entry per remote NTP server queried (--ntp), in order.
+	Remote []Remote `json:"remote,omitempty"`
 }
 
 // Daemon is one NTP daemon's view of time: its tracking state and its sources.
@@ -58,6 +74,17 @@ func (l Leap) String() string {
 // MarshalText writes the leap indicator as its name.
 func (l Leap) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
 
+// UnmarshalText reads a name written by MarshalText.
+func (l *Leap) UnmarshalText(b []byte) error {
+	for _, v := range []Leap{LeapNone, LeapInsert, LeapDelete, LeapNotInSync} {
+		if v.String() == string(b) {
+			*l = v
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown leap status %q", b)
+}
+
 // Tracking is the daemon's system variables (chronyc tracking; ntpq rv 0).
 type Tracking struct {
 	// RefID is the reference ID as chronyc prints it: 8 hex digits
@@ -72,7 +99,8 @@ type Tracking struct {
 	// SystemOffset is how far the system clock is from true time, seconds,
 	// positive when the clock is slow (chronyc "System time").
 	SystemOffset float64 `json:"system_offset_seconds"`
-	// LastOffset is the offset measured at the last clock update, seconds.
+	// LastOffset is the offset measured at the last clock update, seconds
+	// (same sign as SystemOffset).
 	LastOffset float64 `json:"last_offset_seconds"`
 	// RMSOffset is the long-term average offset, seconds.
 	RMSOffset float64 `json:"rms_offset_seconds"`
@@ -148,7 +176,7 @@ type Source struct {
 	// (chronyc "LastRx").
 	SampleAge float64 `json:"sample_age_seconds"`
 	// Offset is the last sample's offset, seconds, positive when the local
-	// clock is slow; OffsetError its error bound, seconds.
+	// clock is slow (behind the source); OffsetError its error bound, seconds.
 	Offset      float64 `json:"offset_seconds"`
 	OffsetError float64 `json:"offset_error_seconds"`
 	// Stats is chronyc sourcestats for the source, when the daemon gives it.

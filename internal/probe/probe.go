@@ -4,16 +4,38 @@ package probe
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"sync"
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/observe"
 	"github.com/ntphealth/ntphealth/internal/probe/chrony"
+	"github.com/ntphealth/ntphealth/internal/probe/gpsd"
+	"github.com/ntphealth/ntphealth/internal/probe/kernel"
+	"github.com/ntphealth/ntphealth/internal/probe/ntpclient"
+	"github.com/ntphealth/ntphealth/internal/probe/ntpd"
+	"github.com/ntphealth/ntphealth/internal/probe/pps"
 )
 
 // Set is the probes of one round. A nil probe is not run.
 type Set struct {
+	// Chrony and NTPD read the local daemon. When both are set (auto mode),
+	// ntpd is asked only if chronyd does not answer.
 	Chrony *chrony.Probe
+	NTPD   *ntpd.Probe
+	Kernel *kernel.Probe
+	// PPS keeps the last pulse sequence between rounds: one per daemon.
+	PPS *pps.Probe
+	GPS *gpsd.Probe
+	// GPSIfPresent drops the gpsd observation when nothing listens there
+	// (auto mode: gpsd is checked only where it runs).
+	GPSIfPresent bool
+	// Remote lists NTP servers to query from here, at most
+	// RemoteConcurrency at a time.
+	Remote            []string
+	RemoteProbe       ntpclient.Probe
+	RemoteConcurrency int
 }
 
 // Observe runs every probe concurrently and returns when all have answered
@@ -21,9 +43,58 @@ type Set struct {
 func (s Set) Observe(ctx context.Context) observe.Observation {
 	obs := observe.Observation{Time: time.Now()}
 	var wg sync.WaitGroup
-	if s.Chrony != nil {
-		wg.Go(func() { obs.Daemon = s.Chrony.Observe(ctx) })
+	if s.Chrony != nil || s.NTPD != nil {
+		wg.Go(func() { obs.Daemon = s.daemon(ctx) })
+	}
+	if s.Kernel != nil {
+		wg.Go(func() { obs.Kernel = s.Kernel.Observe(ctx) })
+	}
+	if s.PPS != nil {
+		wg.Go(func() { obs.PPS = s.PPS.Observe(ctx) })
+	}
+	if s.GPS != nil {
+		wg.Go(func() {
+			if s.GPSIfPresent && !listening(ctx, s.GPS.Address) {
+				return
+			}
+			obs.GPS = s.GPS.Observe(ctx)
+		})
+	}
+	if len(s.Remote) > 0 {
+		wg.Go(func() { obs.Remote = ntpclient.ObserveAll(ctx, s.Remote, s.RemoteConcurrency, s.RemoteProbe) })
 	}
 	wg.Wait()
 	return obs
+}
+
+// listening reports whether a TCP service accepts connections at addr
+// within a short deadline.
+func listening(ctx context.Context, addr string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// daemon reads chronyd, else ntpd; when neither answers, the observation
+// says where both were looked for.
+func (s Set) daemon(ctx context.Context) *observe.Daemon {
+	if s.Chrony == nil {
+		return s.NTPD.Observe(ctx)
+	}
+	d := s.Chrony.Observe(ctx)
+	if d.Error == "" || s.NTPD == nil {
+		return d
+	}
+	n := s.NTPD.Observe(ctx)
+	if n.Error == "" {
+		return n
+	}
+	d.Error = fmt.Sprintf("%s; ntpd not reachable at %s either: %s", d.Error, n.Address, n.Error)
+	return d
 }

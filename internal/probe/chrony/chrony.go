@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"os"
@@ -73,7 +74,18 @@ func (p Probe) read(ctx context.Context, d *observe.Daemon) error {
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
 
-	c := &fbchrony.Client{Connection: conn}
+	return query(conn, d)
+}
+
+// maxSources bounds how many sources the probe reads. A real chronyd has a
+// few dozen at most; a larger count is a garbled reply, and reading it
+// would only run into the deadline.
+const maxSources = 1024
+
+// query asks chronyd for tracking, the sources and their statistics over an
+// open connection (one datagram per request and reply) and fills d.
+func query(conn io.ReadWriter, d *observe.Daemon) error {
+	c := &fbchrony.Client{Connection: &replyChecker{ReadWriter: conn}}
 	tracking, err := request[*fbchrony.ReplyTracking](c, fbchrony.NewTrackingPacket(), "tracking")
 	if err != nil {
 		return err
@@ -81,6 +93,9 @@ func (p Probe) read(ctx context.Context, d *observe.Daemon) error {
 	n, err := request[*fbchrony.ReplySources](c, fbchrony.NewSourcesPacket(), "sources")
 	if err != nil {
 		return err
+	}
+	if n.NSources < 0 || n.NSources > maxSources {
+		return fmt.Errorf("sources request: chronyd reports %d sources, more than the %d a real one has: %w", n.NSources, maxSources, errMalformed)
 	}
 	for i := 0; i < n.NSources; i++ {
 		src, err := readSource(c, int32(i))
@@ -97,14 +112,78 @@ func (p Probe) read(ctx context.Context, d *observe.Daemon) error {
 func request[T fbchrony.ResponsePacket](c *fbchrony.Client, req fbchrony.RequestPacket, what string) (T, error) {
 	var zero T
 	resp, err := c.Communicate(req)
+	if rc, ok := c.Connection.(*replyChecker); ok && rc.err != nil {
+		return zero, fmt.Errorf("%s request: %w", what, rc.err)
+	}
 	if err != nil {
+		switch {
+		case isTransport(err):
+		case strings.Contains(err.Error(), "got status "):
+			// chronyd answered with an error status (candm.h STT_*).
+			err = fmt.Errorf("chronyd refused: %w", err)
+		default:
+			// decodePacket's other errors: a short read, an unknown
+			// reply type. None wraps a sentinel to test for.
+			err = fmt.Errorf("%w: %w", errMalformed, err)
+		}
 		return zero, fmt.Errorf("%s request: %w", what, err)
 	}
 	r, ok := resp.(T)
 	if !ok {
-		return zero, fmt.Errorf("%s request: unexpected reply %T", what, resp)
+		return zero, fmt.Errorf("%s request: unexpected reply %T: %w", what, resp, errMalformed)
+	}
+	// chronyd echoes the command of the request (candm.h CMD_Reply.command):
+	// anything else is a reply to another request.
+	if resp.GetCommand() != req.GetCommand() {
+		return zero, fmt.Errorf("%s request: reply is for command %d, not %d: %w", what, resp.GetCommand(), req.GetCommand(), errMalformed)
 	}
 	return r, nil
+}
+
+// Every chronyd reply starts with the protocol version and the packet type
+// (candm.h CMD_Reply: PROTO_VERSION_NUMBER 6, PKT_TYPE_CMD_REPLY 2).
+const (
+	protoVersion  = 6
+	pktTypeReply  = 2
+	replyHeadSize = 28
+)
+
+// replyChecker refuses a datagram that is not a chronyd reply before it is
+// decoded: facebook/time's decoder trusts the header.
+// The refusal is kept in err, since the client wraps read errors as
+// "connection.Read failed", which would mislead.
+type replyChecker struct {
+	io.ReadWriter
+	err error
+}
+
+func (r *replyChecker) Read(b []byte) (int, error) {
+	r.err = nil
+	n, err := r.ReadWriter.Read(b)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	if n < 2 || b[0] != protoVersion || b[1] != pktTypeReply {
+		r.err = fmt.Errorf("not a chronyd reply (%d bytes starting %q): %w", n, b[:min(n, 8)], errMalformed)
+	} else if n < replyHeadSize {
+		r.err = fmt.Errorf("reply of %d bytes, shorter than its %d-byte header: %w", n, replyHeadSize, errMalformed)
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	return n, nil
+}
+
+// errMalformed marks a reply that is not what chronyd sends.
+var errMalformed = errors.New("malformed reply")
+
+// isTransport reports an error of the connection itself (no answer, refused,
+// closed), as opposed to a reply that arrived but could not be decoded.
+func isTransport(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) || errors.Is(err, net.ErrClosed)
 }
 
 func readSource(c *fbchrony.Client, i int32) (observe.Source, error) {
@@ -127,7 +206,7 @@ func readSource(c *fbchrony.Client, i int32) (observe.Source, error) {
 			Span:      float64(st.SpanSeconds),
 			Frequency: st.ResidFreqPPM,
 			Skew:      st.SkewPPM,
-			Offset:    st.EstimatedOffset,
+			Offset:    -st.EstimatedOffset, // see convertSource
 			StdDev:    st.StandardDeviation,
 		}
 	} else if isTimeout(err) {
@@ -153,6 +232,10 @@ var modes = map[fbchrony.ModeType]observe.Mode{
 	2: observe.ModeRefclock,
 }
 
+// convertSource maps one source. chrony's offsets are positive when the
+// local clock is ahead (chronyc(1): a source 50 ms behind shows "+50ms");
+// observe's are positive when the local clock is slow, as NTP's theta
+// (RFC 5905 section 8), so they are negated.
 func convertSource(sd fbchrony.SourceData) observe.Source {
 	s := observe.Source{
 		Mode:        modes[sd.Mode],
@@ -161,7 +244,7 @@ func convertSource(sd fbchrony.SourceData) observe.Source {
 		Poll:        int(sd.Poll),
 		Reach:       uint8(sd.Reachability),
 		SampleAge:   float64(sd.SinceSample),
-		Offset:      sd.LatestMeas,
+		Offset:      -sd.LatestMeas, // chrony: positive = local clock fast
 		OffsetError: sd.LatestMeasErr,
 	}
 	if s.State == "" {
@@ -181,13 +264,16 @@ func convertSource(sd fbchrony.SourceData) observe.Source {
 	return s
 }
 
+// convertTracking maps chronyc tracking. Its "System time" is the
+// correction still to apply: positive when the clock is slow, observe's sign
+// already; "Last offset" is positive when the clock was fast and is negated.
 func convertTracking(t fbchrony.Tracking, sources []observe.Source) observe.Tracking {
 	out := observe.Tracking{
 		RefID:             fmt.Sprintf("%08X", t.RefID),
 		Stratum:           int(t.Stratum),
 		Leap:              observe.Leap(t.LeapStatus),
-		SystemOffset:      -t.CurrentCorrection, // chrony: positive = slow
-		LastOffset:        t.LastOffset,
+		SystemOffset:      t.CurrentCorrection, // chronyc: positive prints "slow"
+		LastOffset:        -t.LastOffset,       // chrony: positive = local clock fast
 		RMSOffset:         t.RMSOffset,
 		Frequency:         t.FreqPPM,
 		ResidualFrequency: t.ResidFreqPPM,
@@ -248,6 +334,10 @@ func explain(err error) string {
 		return msg + " (permission denied: run as root or a member of _chrony, or use UDP 127.0.0.1:323)"
 	case strings.Contains(msg, "connection refused"):
 		return msg + " (nothing listens there: is chronyd running? systemctl status chrony)"
+	case strings.Contains(msg, "UNAUTH"):
+		return msg + " (chronyd refused the command: allow this address with cmdallow in chrony.conf, or use the unix socket)"
+	case errors.Is(err, errMalformed):
+		return msg + " (the answer is not a chronyd reply this probe understands: is chronyd, version 4.x, listening at this address?)"
 	}
 	return msg
 }

@@ -1,0 +1,41 @@
+# Build, test and package ntphealth. Needs Go only: nfpm, which builds the
+# .deb, is a Go module (deploy/debpkg), fetched through the module proxy.
+#
+#   make build                 bin/ntphealth for this machine
+#   make test                  the test suite: .ci/test, else scripts/test.sh (the
+#                              README's test command), else go test ./...
+#   make deb                   dist/ntphealth_<version>_<arch>.deb
+#   make deb GOARCH=arm64      ... for another architecture (GOARCH=arm: armhf, GOARM=7)
+#   make deb VERSION=v1.2.3    ... with a given version (default: git describe)
+#   make clean
+
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0)
+GOARCH  ?= $(shell $(GO) env GOARCH)
+GOARM   ?= 7
+# nfpm names 32-bit ARM by its GOARM level (arm7 is Debian's armhf).
+DEBARCH := $(if $(filter arm,$(GOARCH)),arm$(GOARM),$(GOARCH))
+LDFLAGS := -s -w -X main.version=$(VERSION)
+DIST    := dist
+
+.PHONY: all build test deb clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ntphealth ./cmd/ntphealth
+
+test:
+	@if [ -e .ci/test ]; then bash .ci/test; \
+	elif [ -e scripts/test.sh ]; then bash scripts/test.sh; \
+	else $(GO) test ./...; fi
+
+# A static binary for the target, then the package around it.
+deb:
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) GOARM=$(GOARM) \
+		$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/linux_$(DEBARCH)/ntphealth ./cmd/ntphealth
+	env -u GOOS -u GOARCH -u GOARM $(GO) run ./deploy/debpkg -binary $(DIST)/linux_$(DEBARCH)/ntphealth \
+		-version '$(VERSION)' -arch $(DEBARCH) -out $(DIST)
+
+clean:
+	rm -rf bin $(DIST)

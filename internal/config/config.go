@@ -1,0 +1,259 @@
+// Package config reads ntphealth's YAML file: Default, Load, Parse and
+// Validate. Every error names the file, the line and the key, and says what
+// to do; a push token never appears in an error or a warning.
+package config
+
+import (
+	"time"
+
+	"github.com/ntphealth/ntphealth/internal/health"
+)
+
+// DefaultPath is where ntphealth looks for its config file; an absent file
+// means all defaults.
+const DefaultPath = "/etc/ntphealth/ntphealth.yaml"
+
+// Config is the whole config file. The zero value is not useful: start from
+// Default, or from Load / Parse, which overlay the file on Default.
+type Config struct {
+	// Chrony is the local chronyd's command socket.
+	Chrony ChronyConfig `yaml:"chrony"`
+	// NTPD is the local ntpd / ntpsec (NTP mode 6).
+	NTPD NTPDConfig `yaml:"ntpd"`
+	// Kernel is the kernel clock, read with adjtimex(2).
+	Kernel KernelConfig `yaml:"kernel"`
+	// PPS is a kernel PPS device in sysfs.
+	PPS PPSConfig `yaml:"pps"`
+	// GPS is gpsd.
+	GPS GPSConfig `yaml:"gps"`
+	// NTP lists remote NTP servers to query, each host[:port] (port 123).
+	NTP []string `yaml:"ntp"`
+	// Timeout is the deadline for each probe (default 2 s).
+	Timeout time.Duration `yaml:"timeout"`
+	// Checks holds the thresholds health.Evaluate judges against; Validate
+	// fills its Kernel, PPS and GPS parts from the sections above.
+	Checks health.Policy `yaml:"checks"`
+	// Push lists the heartbeat targets; empty pushes nothing.
+	Push []Push `yaml:"push"`
+	// Listen is the HTTP address of `ntphealth run`; "" disables the server.
+	Listen string `yaml:"listen"`
+	// Interval is the check interval of `ntphealth run`, at least 1 s.
+	Interval time.Duration `yaml:"interval"`
+	// LogFormat is "text" or "json" (log/slog handlers).
+	LogFormat string `yaml:"log_format"`
+	// Unhealthy lists the statuses for which /health answers 503.
+	Unhealthy []health.Status `yaml:"unhealthy"`
+
+	// File is the path the config was read from; "" for Default.
+	File string `yaml:"-"`
+	// Warnings are problems that do not stop ntphealth but that the caller
+	// should log, such as a token in a file others can read. They never
+	// contain a token.
+	Warnings []string `yaml:"-"`
+
+	// origins maps a key path ("checks.offset_warn", "push[0].url") to where
+	// its value came from ("ntphealth.yaml:12", "--interval").
+	origins map[string]string
+}
+
+// ChronyConfig says where chronyd's command socket is.
+type ChronyConfig struct {
+	// Address is host:port (UDP, default 127.0.0.1:323, "[::1]:323" too) or
+	// unix:///run/chrony/chronyd.sock; "off" or "" disables the probe.
+	Address string `yaml:"address"`
+}
+
+// Enabled reports whether chronyd is to be probed.
+func (c ChronyConfig) Enabled() bool { return c.Address != "" && c.Address != Off }
+
+// NTPDConfig says where ntpd answers NTP mode 6 queries.
+type NTPDConfig struct {
+	// Address is host:port, e.g. 127.0.0.1:123; "" (default) or "off": not
+	// probed unless auto mode finds ntpd.
+	Address string `yaml:"address"`
+}
+
+// Enabled reports whether an ntpd address is configured.
+func (c NTPDConfig) Enabled() bool { return c.Address != "" && c.Address != Off }
+
+// KernelConfig controls the adjtimex(2) probe.
+type KernelConfig struct {
+	// Enabled is "auto" (default), "true" or "false".
+	Enabled string `yaml:"enabled"`
+	// MaxErrorWarn and MaxErrorCrit limit the kernel's maxerror (adjtimex(2)
+	// timex.maxerror); defaults 100 ms and 1 s.
+	MaxErrorWarn time.Duration `yaml:"max_error_warn"`
+	MaxErrorCrit time.Duration `yaml:"max_error_crit"`
+	// Unsync is the verdict when the kernel says unsynchronised (STA_UNSYNC)
+	// and no NTP daemon answered (default CRITICAL).
+	Unsync health.Status `yaml:"unsync"`
+	// UnsyncWithDaemon is the verdict for STA_UNSYNC while a daemon answers
+	// (default OK: chronyd without rtcsync never clears it).
+	UnsyncWithDaemon health.Status `yaml:"unsync_with_daemon"`
+}
+
+// Values of KernelConfig.Enabled.
+const (
+	KernelAuto  = "auto"
+	KernelTrue  = "true"
+	KernelFalse = "false"
+)
+
+// Off disables a probe whose address would otherwise be set.
+const Off = "off"
+
+// PPSConfig names a kernel PPS device.
+type PPSConfig struct {
+	// Device is a name such as "pps0", read from
+	// <SysfsRoot>/class/pps/<Device>/assert; "" (default) disables the probe.
+	Device string `yaml:"device"`
+	// SysfsRoot is where sysfs is mounted (default /sys); tests point it at a
+	// fixture tree.
+	SysfsRoot string `yaml:"sysfs_root"`
+	// MaxGap is the longest time without a new pulse before the check fails
+	// (default 2 s; pulses arrive once a second).
+	MaxGap time.Duration `yaml:"max_gap"`
+}
+
+// GPSConfig says where gpsd is and what fix it must report.
+type GPSConfig struct {
+	// Address is gpsd's host:port, e.g. 127.0.0.1:2947; "" (default) disables.
+	Address string `yaml:"address"`
+	// MinMode is the fix required: 2 (2D) or 3 (3D, default); gpsd_json(5) TPV mode.
+	MinMode int `yaml:"min_mode"`
+	// MinSatellites is how many satellites must be used in the fix (default 4).
+	MinSatellites int `yaml:"min_satellites"`
+	// MaxAge is the oldest TPV report accepted (default 5 s).
+	MaxAge time.Duration `yaml:"max_age"`
+}
+
+// Push is one heartbeat target. Fields tagged secret:"true" hold a token:
+// they are kept out of every error and warning.
+type Push struct {
+	// Kind is one of the Kind* constants (default kuma).
+	Kind string `yaml:"kind"`
+	// URL is the push URL; it holds the token, so it is never logged. A
+	// pasted Kuma tail (?status=up&msg=OK&ping=) is accepted. For kind
+	// webhook it is a Go template over the report.
+	URL string `yaml:"url" secret:"true"`
+	// URLFile names a file that holds URL (whitespace trimmed), so the token
+	// stays out of unit files; relative to the config file's directory.
+	// Validate reads it into URL.
+	URLFile string `yaml:"url_file"`
+	// Warning is what a WARNING pushes: "up" (default) or "down".
+	Warning string `yaml:"warning"`
+	// Ping is the number sent as Kuma's ping: "offset" (default), "max_error"
+	// or "none".
+	Ping string `yaml:"ping"`
+	// PingUnit is "us" (default) or "ms". Kuma keeps only whole numbers >= 1
+	// as ping, so a clock that lives in microseconds needs "us".
+	PingUnit string `yaml:"ping_unit"`
+	// Timeout is the deadline of one attempt (default 10 s).
+	Timeout time.Duration `yaml:"timeout"`
+	// Retries is how many extra attempts follow a failed one, with back-off
+	// (default 2, at most MaxRetries).
+	Retries int `yaml:"retries"`
+	// Method is the HTTP method of kind webhook (default POST).
+	Method string `yaml:"method"`
+	// Body is the request body of kind webhook, a Go template over the report.
+	Body string `yaml:"body"`
+	// Headers are extra request headers of kind webhook.
+	Headers map[string]string `yaml:"headers"`
+	// Token is the bearer token of kind gatus; never logged.
+	Token string `yaml:"token" secret:"true"`
+	// TokenFile names a file that holds Token, as URLFile does for URL.
+	TokenFile string `yaml:"token_file"`
+
+	// urlFrom and tokenFrom are the files URL and Token were read from, so
+	// that Validate can run again without calling them set twice.
+	urlFrom, tokenFrom string
+}
+
+// Push kinds.
+const (
+	KindKuma         = "kuma"
+	KindHealthchecks = "healthchecks"
+	KindGatus        = "gatus"
+	KindBetterStack  = "betterstack"
+	KindPeekaping    = "peekaping"
+	KindTianji       = "tianji"
+	KindWebhook      = "webhook"
+)
+
+// Kinds lists every push kind, in the order the docs give them.
+var Kinds = []string{KindKuma, KindHealthchecks, KindGatus, KindBetterStack, KindPeekaping, KindTianji, KindWebhook}
+
+// Values of Push.Warning, Push.Ping and Push.PingUnit.
+const (
+	WarningUp   = "up"
+	WarningDown = "down"
+
+	PingOffset   = "offset"
+	PingMaxError = "max_error"
+	PingNone     = "none"
+
+	PingMicroseconds = "us"
+	PingMilliseconds = "ms"
+)
+
+// MaxRetries bounds Push.Retries so a dead target is not hammered.
+const MaxRetries = 10
+
+// Default returns the documented defaults: chronyd on 127.0.0.1:323, the
+// kernel in auto mode, health.DefaultPolicy, no push, HTTP on
+// 127.0.0.1:9567 every 30 s.
+func Default() Config {
+	c := Config{
+		Chrony: ChronyConfig{Address: "127.0.0.1:323"},
+		Kernel: KernelConfig{
+			Enabled:          KernelAuto,
+			MaxErrorWarn:     100 * time.Millisecond,
+			MaxErrorCrit:     time.Second,
+			Unsync:           health.Critical,
+			UnsyncWithDaemon: health.OK,
+		},
+		PPS:       PPSConfig{SysfsRoot: "/sys", MaxGap: 2 * time.Second},
+		GPS:       GPSConfig{MinMode: 3, MinSatellites: 4, MaxAge: 5 * time.Second},
+		NTP:       []string{},
+		Timeout:   2 * time.Second,
+		Checks:    health.DefaultPolicy(),
+		Push:      []Push{},
+		Listen:    "127.0.0.1:9567",
+		Interval:  30 * time.Second,
+		LogFormat: "text",
+		Unhealthy: []health.Status{health.Critical, health.Unknown},
+	}
+	c.syncPolicy()
+	return c
+}
+
+// syncPolicy copies the limits of the kernel:, pps: and gps: sections into
+// Checks, where health.Evaluate reads them (health.Policy's Kernel, PPS and
+// GPS have no keys under checks:).
+func (c *Config) syncPolicy() {
+	c.Checks.Kernel = health.KernelPolicy{
+		MaxErrorWarn:     c.Kernel.MaxErrorWarn,
+		MaxErrorCrit:     c.Kernel.MaxErrorCrit,
+		Unsync:           c.Kernel.Unsync,
+		UnsyncWithDaemon: c.Kernel.UnsyncWithDaemon,
+	}
+	c.Checks.PPS = health.PPSPolicy{MaxGap: c.PPS.MaxGap}
+	c.Checks.GPS = health.GPSPolicy{MinMode: c.GPS.MinMode, MinSatellites: c.GPS.MinSatellites, MaxAge: c.GPS.MaxAge}
+}
+
+// DefaultPush returns the defaults of one push target: kind kuma, WARNING
+// pushes up, ping carries |offset| in microseconds, 10 s per attempt, 2
+// retries. Every entry of the push list starts from it.
+func DefaultPush() Push {
+	return Push{
+		Kind:     KindKuma,
+		Warning:  WarningUp,
+		Ping:     PingOffset,
+		PingUnit: PingMicroseconds,
+		Timeout:  10 * time.Second,
+		Retries:  2,
+	}
+}
+
+// applyDefaults lets the decoder start each list entry from DefaultPush.
+func (p *Push) applyDefaults() { *p = DefaultPush() }

@@ -1,0 +1,192 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"reflect"
+	"regexp"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxFileSize bounds what Load and the *_file keys read (1 MiB): a config
+// file is a few kilobytes, so anything larger is a mistake.
+const maxFileSize = 1 << 20
+
+// Load reads the config file at path: an absent file gives Default() and no
+// error, so ntphealth runs with no config at all. Problems that do not stop
+// ntphealth, such as a token in a file others can read, are in
+// Config.Warnings for the caller to log.
+func Load(path string) (Config, error) {
+	data, err := readSmall(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		c := Default()
+		return c, nil
+	}
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(data, path)
+	if err != nil {
+		return Config{}, err
+	}
+	if fi, err := os.Stat(path); err == nil {
+		if w := exposedSecret(path, fi.Mode(), c.inlineSecretKey()); w != "" {
+			c.warn(w)
+		}
+	}
+	return c, nil
+}
+
+// readSmall reads a regular file of at most maxFileSize bytes; the error
+// says what to do. It looks before it opens, since opening a FIFO with no
+// writer would block.
+func readSmall(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, unwrapPath(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("read %s: not a regular file (name a file, not a directory, pipe or device)", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return nil, fmt.Errorf("read %s: %w (make it readable by the user ntphealth runs as)", path, unwrapPath(err))
+		}
+		return nil, fmt.Errorf("read %s: %w", path, unwrapPath(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("read %s: larger than %d bytes (is this the right file?)", path, maxFileSize)
+	}
+	return data, nil
+}
+
+// unwrapPath drops the *fs.PathError wrapper, whose message repeats the
+// path: "read x: no such file or directory", not "read x: open x: ...".
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// yamlLine picks the line number out of a yaml.v3 syntax error
+// ("yaml: line 3: mapping values are not allowed in this context").
+var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
+
+// Parse reads a config from data: it starts from Default(), overlays the
+// file and runs Validate. filename is used in messages
+// ("ntphealth.yaml:12: ...") and to resolve relative url_file / token_file
+// paths. It never panics, whatever data holds. On error the Config is
+// empty.
+func Parse(data []byte, filename string) (c Config, err error) {
+	c = Default()
+	c.File = filename
+	c.origins = map[string]string{}
+
+	root, err := parseYAML(data, filename)
+	if err != nil {
+		return Config{}, err
+	}
+	if root != nil {
+		d := decoder{file: filename, errs: &errorList{}, origins: c.origins}
+		d.value(root, reflect.ValueOf(&c).Elem(), "")
+		if err := d.errs.join(append(c.secrets(), d.secrets...)); err != nil {
+			return Config{}, err
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// parseYAML returns the document's top node, or nil for an empty file.
+func parseYAML(data []byte, filename string) (root *yaml.Node, err error) {
+	// yaml.v3 is a port of libyaml; a panic inside it must not take
+	// ntphealth down with it.
+	defer func() {
+		if r := recover(); r != nil {
+			root, err = nil, &Error{Pos: filename, Msg: "invalid YAML: the parser failed (check the file's syntax)"}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, syntaxError(err, filename)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &Error{Pos: fmt.Sprintf("%s:%d", filename, extra.Line), Msg: "a second YAML document (after ---): keep one document per file"}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, syntaxError(err, filename)
+	}
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		return doc.Content[0], nil
+	}
+	return nil, nil
+}
+
+// syntaxError rewords a yaml.v3 error as "file:line: invalid YAML: ...".
+func syntaxError(err error, filename string) error {
+	msg := err.Error()
+	pos := filename
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		if m[1] != "" {
+			pos = filename + ":" + m[1]
+		}
+		msg = msg[len(m[0]):]
+	}
+	if len(msg) > 200 {
+		msg = msg[:200] + "…"
+	}
+	return &Error{Pos: pos, Msg: "invalid YAML: " + msg + " (check indentation and quoting)"}
+}
+
+// warn adds a warning once.
+func (c *Config) warn(w string) {
+	for _, have := range c.Warnings {
+		if have == w {
+			return
+		}
+	}
+	c.Warnings = append(c.Warnings, w)
+}
+
+// inlineSecretKey names the first key that holds a token in the file itself
+// (a push url or token, not read from a *_file), or "".
+func (c *Config) inlineSecretKey() string {
+	for i, p := range c.Push {
+		if p.URL != "" && p.urlFrom == "" {
+			return fmt.Sprintf("push[%d].url", i)
+		}
+		if p.Token != "" && p.tokenFrom == "" {
+			return fmt.Sprintf("push[%d].token", i)
+		}
+	}
+	return ""
+}
+
+// exposedSecret words the warning for a file that holds a secret (under
+// key) and that group or others may read; "" when there is nothing to say.
+func exposedSecret(path string, mode fs.FileMode, key string) string {
+	if key == "" || mode.Perm()&0o044 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s holds a push token (%s) and is readable by group or others (mode %04o): run chmod 600 %s, or move the token into %s_file",
+		path, key, mode.Perm(), path, key+"_file")
+}

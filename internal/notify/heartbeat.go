@@ -1,0 +1,136 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/ntphealth/ntphealth/internal/health"
+)
+
+// Heartbeat pushes to a heartbeat URL of the Healthchecks.io kind: success
+// to <url>, failure to <url>/fail, optionally <url>/start first. Both
+// Healthchecks.io (and compatible servers) and Better Stack heartbeats speak
+// it.
+type Heartbeat struct {
+	kind    string // "healthchecks" or "betterstack"
+	service string // for messages
+	url     *url.URL
+	start   bool
+	body    bool // POST the report text as body
+	s       sender
+}
+
+// NewHealthchecks pushes to a Healthchecks.io check
+// (https://hc-ping.com/<uuid>, https://hc-ping.com/<ping-key>/<slug>, or a
+// self-hosted /ping/<uuid>): POST <url> or <url>/fail with the report text
+// as body (Healthchecks keeps it), and when start is set a /start signal
+// first. Healthchecks answers 200 "OK"; 404 "not found" for an unknown
+// UUID or slug; 409 for an ambiguous slug; 429 when rate limited
+// (healthchecks/healthchecks templates/docs/http_api.md and hc/api/views.py).
+func NewHealthchecks(rawURL string, o Options, start bool) (*Heartbeat, error) {
+	return newHeartbeat("healthchecks", "Healthchecks", "https://hc-ping.com/<uuid>", rawURL, o, start, true)
+}
+
+// NewBetterStack pushes to a Better Stack heartbeat
+// (https://uptime.betterstack.com/api/v1/heartbeat/<token>): GET <url>, or
+// <url>/fail to report a failure at once.
+func NewBetterStack(rawURL string, o Options) (*Heartbeat, error) {
+	return newHeartbeat("betterstack", "Better Stack", "https://uptime.betterstack.com/api/v1/heartbeat/<token>", rawURL, o, false, false)
+}
+
+// newHeartbeat checks the URL: spaces trimmed, a scheme required, query
+// kept (Healthchecks' ?rid= / ?create=1), a pasted /fail or /start suffix
+// and trailing slashes dropped.
+func newHeartbeat(kind, service, example, rawURL string, o Options, start, body bool) (*Heartbeat, error) {
+	s := strings.TrimSpace(rawURL)
+	advice := fmt.Sprintf("a %s URL looks like %s", service, example)
+	if !strings.Contains(s, "://") {
+		return nil, fmt.Errorf("%s: URL has no scheme: start it with https:// (%s)", kind, advice)
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Opaque != "" {
+		return nil, fmt.Errorf("%s: URL is malformed (a stray space or character?): %s", kind, advice)
+	}
+	if sch := strings.ToLower(u.Scheme); sch != "http" && sch != "https" {
+		return nil, fmt.Errorf("%s: URL scheme not supported: use https:// or http:// (%s)", kind, advice)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("%s: URL has no host: %s", kind, advice)
+	}
+	u.Fragment, u.RawFragment = "", ""
+	p := strings.TrimRight(u.Path, "/")
+	for _, suf := range []string{"/fail", "/start"} {
+		p = strings.TrimRight(strings.TrimSuffix(p, suf), "/")
+	}
+	if p == "" {
+		return nil, fmt.Errorf("%s: URL has no check identifier in its path: %s", kind, advice)
+	}
+	u.Path, u.RawPath = p, ""
+	if o, err = o.withDefaults(); err != nil {
+		return nil, fmt.Errorf("%s: %w", kind, err)
+	}
+	secrets := pathSecrets(p)
+	for _, vs := range u.Query() {
+		secrets = append(secrets, vs...)
+	}
+	h := &Heartbeat{kind: kind, service: service, url: u, start: start, body: body}
+	h.s = sender{o: o, target: kind + " " + Redact(u.String()), secrets: secrets}
+	return h, nil
+}
+
+// Target names the target with its identifier hidden.
+func (h *Heartbeat) Target() string { return h.s.target }
+
+// with returns the URL with suffix ("/fail", "/start") added to its path.
+func (h *Heartbeat) with(suffix string) string {
+	u := *h.url
+	u.Path += suffix
+	return u.String()
+}
+
+// Notify signals success or failure for r (after /start when enabled).
+// 404, 409 and other 4xx are not retried; 429 and 5xx are.
+func (h *Heartbeat) Notify(ctx context.Context, r health.Report) health.PushResult {
+	sent, target := "success", h.with("")
+	if h.s.o.failing(r.Status) {
+		sent, target = "fail", h.with("/fail")
+	}
+	method := http.MethodGet
+	var body []byte
+	hdr := http.Header{}
+	if h.body {
+		method = http.MethodPost
+		body = []byte(ReportText(r))
+		hdr.Set("Content-Type", "text/plain; charset=utf-8")
+	}
+	return h.s.deliver(ctx, sent, func(ctx context.Context) error {
+		if h.start {
+			if err := h.ping(ctx, http.MethodGet, h.with("/start"), nil, nil); err != nil {
+				return fmt.Errorf("start signal: %w", err)
+			}
+		}
+		return h.ping(ctx, method, target, body, hdr)
+	})
+}
+
+// ping sends one signal and judges the answer.
+func (h *Heartbeat) ping(ctx context.Context, method, u string, body []byte, hdr http.Header) error {
+	a, err := h.s.do(ctx, method, u, body, hdr)
+	if err != nil {
+		return err
+	}
+	switch {
+	case a.status >= 200 && a.status < 300 && looksLikeHTML(a):
+		return permanent(fmt.Errorf("the URL answered with a web page, not the %s ping API: check the URL", h.service))
+	case a.status >= 200 && a.status < 300:
+		return nil
+	case a.status == http.StatusNotFound:
+		return permanent(fmt.Errorf("unknown check (%s says: %s): copy the ping URL again from the check's page", h.service, h.s.snippet(a.body)))
+	case a.status == http.StatusConflict:
+		return permanent(fmt.Errorf("ambiguous slug (%s says: %s): give the check a unique slug or use its UUID URL", h.service, h.s.snippet(a.body)))
+	}
+	return h.s.statusError(h.kind, a)
+}

@@ -1,0 +1,175 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/ntphealth/ntphealth/internal/health"
+)
+
+// PingOptions chooses what Kuma's ping parameter carries.
+type PingOptions struct {
+	// Field is "offset" (|system offset|, default), "max_error" (|offset| +
+	// root delay/2 + root dispersion) or "none" (ping omitted).
+	Field string
+	// Unit is "us" (microseconds, default) or "ms". Kuma keeps only whole
+	// numbers >= 1 (0.012 is stored as nothing), and a PPS server lives in
+	// microseconds, so µs is the default: the chart then shows real values.
+	Unit string
+}
+
+// withDefaults checks and fills PingOptions.
+func (p PingOptions) withDefaults() (PingOptions, error) {
+	switch strings.ToLower(strings.TrimSpace(p.Field)) {
+	case "", "offset":
+		p.Field = "offset"
+	case "max_error", "maxerror", "max-error":
+		p.Field = "max_error"
+	case "none", "off":
+		p.Field = "none"
+	default:
+		return p, fmt.Errorf("ping field %q not understood: use offset, max_error or none", p.Field)
+	}
+	switch strings.ToLower(strings.TrimSpace(p.Unit)) {
+	case "", "us", "µs", "usec":
+		p.Unit = "us"
+	case "ms", "msec":
+		p.Unit = "ms"
+	default:
+		return p, fmt.Errorf("ping unit %q not understood: use us or ms", p.Unit)
+	}
+	return p, nil
+}
+
+// maxMsgBytes caps Kuma's msg so the URL stays well under common 8 KiB
+// request-line limits (nginx large_client_header_buffers).
+const maxMsgBytes = 1024
+
+// Kuma pushes to an Uptime Kuma push monitor:
+// GET <base>/api/push/<token>?status=up|down&msg=<summary>&ping=<number>.
+// Kuma accepts only GET (and HEAD) there.
+type Kuma struct {
+	url  PushURL
+	ping PingOptions
+	s    sender
+}
+
+// NewKuma checks rawURL (see ParseKumaURL) and the options.
+func NewKuma(rawURL string, o Options, ping PingOptions) (*Kuma, error) {
+	u, err := ParseKumaURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("kuma: %w", err)
+	}
+	o, err = o.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("kuma: %w", err)
+	}
+	ping, err = ping.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("kuma: %w", err)
+	}
+	k := &Kuma{url: u, ping: ping}
+	k.s = sender{o: o, target: "kuma " + u.Redacted(), secrets: []string{u.Token}}
+	return k, nil
+}
+
+// Target names the target with its token hidden.
+func (k *Kuma) Target() string { return k.s.target }
+
+// Request returns the URL that r is pushed to and the status sent.
+func (k *Kuma) Request(r health.Report) (string, string) {
+	status := "up"
+	if k.s.o.failing(r.Status) {
+		status = "down"
+	}
+	q := url.Values{}
+	q.Set("status", status)
+	q.Set("msg", truncate(oneLine(r.Summary), maxMsgBytes))
+	if v, ok := KumaPing(r, k.ping); ok {
+		q.Set("ping", v)
+	}
+	return k.url.String() + "?" + q.Encode(), status
+}
+
+// Notify pushes r to Kuma and checks its answer: {"ok":true} is success;
+// 404 {"ok":false,"msg":...} is an unknown token (not retried); a 200 web
+// page is a wrong URL (not retried); 5xx and network errors are retried.
+func (k *Kuma) Notify(ctx context.Context, r health.Report) health.PushResult {
+	u, status := k.Request(r)
+	return k.s.deliver(ctx, status, func(ctx context.Context) error {
+		a, err := k.s.do(ctx, http.MethodGet, u, nil, nil)
+		if err != nil {
+			return err
+		}
+		return k.check(a)
+	})
+}
+
+// kumaAnswer is Kuma's JSON answer on /api/push.
+type kumaAnswer struct {
+	OK  *bool  `json:"ok"`
+	Msg string `json:"msg"`
+}
+
+// check judges Kuma's answer.
+func (k *Kuma) check(a answer) error {
+	var ka kumaAnswer
+	isJSON := json.Unmarshal(a.body, &ka) == nil && ka.OK != nil
+	switch {
+	case a.status == http.StatusOK && isJSON && *ka.OK:
+		return nil
+	case isJSON && !*ka.OK && (a.status == http.StatusNotFound || strings.Contains(ka.Msg, "not found")):
+		return permanent(fmt.Errorf("unknown push token (Kuma says: %s): copy the push URL again from the monitor's page and check the monitor is not paused", k.s.snippet([]byte(ka.Msg))))
+	case isJSON && !*ka.OK && a.status < 500:
+		return permanent(fmt.Errorf("kuma refused the push (HTTP %d, Kuma says: %s)", a.status, k.s.snippet([]byte(ka.Msg))))
+	case a.status >= 200 && a.status < 300:
+		if looksLikeHTML(a) {
+			return permanent(fmt.Errorf("the URL answered with a web page, not Kuma's push API: check the URL (it must end in /api/push/<token>, without a trailing slash)"))
+		}
+		return permanent(fmt.Errorf("the URL answered HTTP %d without Kuma's {\"ok\":true}: check the URL points at Uptime Kuma (answer: %s)", a.status, k.s.snippet(a.body)))
+	}
+	return k.s.statusError("kuma", a)
+}
+
+// KumaPing returns the ping value for r under p, as Kuma keeps it: a whole
+// number, rounded up, at least 1 when the value is not zero (Kuma stores a
+// value below 1 as nothing); false when p.Field is "none" or no daemon was
+// observed. Capped at 2^31-1.
+func KumaPing(r health.Report, p PingOptions) (string, bool) {
+	p, err := p.withDefaults()
+	if err != nil || p.Field == "none" {
+		return "", false
+	}
+	d := r.Daemon
+	if d == nil || d.Error != "" {
+		return "", false
+	}
+	var sec float64
+	if p.Field == "max_error" {
+		sec = d.Tracking.MaxError()
+	} else {
+		sec = math.Abs(d.Tracking.SystemOffset)
+	}
+	if math.IsNaN(sec) || math.IsInf(sec, 0) || sec < 0 {
+		return "", false
+	}
+	scale := 1e6
+	if p.Unit == "ms" {
+		scale = 1e3
+	}
+	v := math.Ceil(sec * scale)
+	if sec > 0 && v < 1 {
+		v = 1
+	}
+	v = min(v, math.MaxInt32)
+	return strconv.FormatInt(int64(v), 10), true
+}
+
+// oneLine joins the lines of s with spaces.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

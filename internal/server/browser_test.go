@@ -1,0 +1,129 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// go test ./internal/server -run TestStatusPageInChromium -docs-screenshot
+// rewrites docs/status-page.png, the README's picture of the status page.
+var docsScreenshot = flag.Bool("docs-screenshot", false, "copy the status page screenshot to docs/status-page.png")
+
+// chromium finds Debian's chromium; in CI its absence fails the test.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium not found: apt-get install chromium (Debian package chromium)")
+	}
+	t.Skip("chromium not found: apt-get install chromium to run the browser test")
+	return ""
+}
+
+// artifactDir is $NTPHEALTH_ARTIFACTS, or a temporary directory.
+func artifactDir(t *testing.T) string {
+	if d := os.Getenv("NTPHEALTH_ARTIFACTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+// runChromium runs headless chromium with args and a private profile,
+// bounded by a deadline, and returns its stdout.
+func runChromium(t *testing.T, bin string, args ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+		"--no-first-run", "--disable-background-networking", "--disable-component-update",
+		"--disable-sync", "--disable-dev-shm-usage", "--hide-scrollbars",
+		"--user-data-dir=" + t.TempDir()}
+	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium %s: %v (deadline: %v)\n%s", strings.Join(args, " "), err, ctx.Err(), stderr.String())
+	}
+	return stdout.Bytes()
+}
+
+// TestStatusPageInChromium loads the status page of a running handler in a
+// real headless Chromium: the rendered DOM must show the status and a chart
+// with its points, and a screenshot is kept as an artifact.
+func TestStatusPageInChromium(t *testing.T) {
+	bin := chromium(t)
+	st := filledState(100, time.Now())
+	latest, _ := st.Latest()
+	srv := newLoopbackServer(t, New(st, Options{Version: "test", Refresh: 30 * time.Second}))
+
+	dom := string(runChromium(t, bin, "--dump-dom", srv.URL+"/"))
+	if !strings.Contains(dom, `class="word">`+latest.Status.String()+"<") {
+		t.Errorf("the rendered page does not show status %s:\n%.2000s", latest.Status, dom)
+	}
+	summary := strings.TrimPrefix(latest.Summary, latest.Status.String()+": ")
+	if !strings.Contains(dom, summary) {
+		t.Errorf("the rendered page does not show the summary %q", summary)
+	}
+	m := regexp.MustCompile(`<path class="offset"[^>]* d="([^"]*)"`).FindStringSubmatch(dom)
+	if m == nil {
+		t.Fatalf("no offset path in the rendered chart:\n%.3000s", dom)
+	}
+	if n := strings.Count(m[1], "M") + strings.Count(m[1], "L"); n <= 50 {
+		t.Errorf("the offset path has %d points, want more than 50", n)
+	}
+
+	shot := filepath.Join(artifactDir(t), "status-page.png")
+	runChromium(t, bin, "--screenshot="+shot, "--window-size=1200,900", srv.URL+"/")
+	png, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) || len(png) < 10<<10 {
+		t.Fatalf("screenshot %s is not a plausible PNG (%d bytes)", shot, len(png))
+	}
+	t.Logf("screenshot: %s (%d bytes)", shot, len(png))
+	if *docsScreenshot {
+		docs := filepath.Join("..", "..", "docs", "status-page.png")
+		if err := os.MkdirAll(filepath.Dir(docs), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(docs, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// newLoopbackServer serves h on 127.0.0.1 through NewServer's settings.
+func newLoopbackServer(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Config = NewServer("", h)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}

@@ -1,0 +1,142 @@
+// Package server is the daemon's HTTP side: /health, /metrics and the status
+// page. It only renders what the check loop hands it (State.Update,
+// State.RecordPush); no request ever reaches a time daemon.
+package server
+
+import (
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/ntphealth/ntphealth/internal/health"
+)
+
+// DefaultHistorySize is how many reports the chart keeps when NewState is
+// given a size < 1: 2880 rounds, 24 hours at the default 30 s interval.
+const DefaultHistorySize = 2880
+
+// Sample is one point of the chart: what one report said about the clock.
+type Sample struct {
+	Time   time.Time
+	Status health.Status
+	// Valid is false when the report carried no tracking data (the daemon
+	// did not answer); Offset and MaxError are zero then.
+	Valid bool
+	// Offset is the system clock's offset, seconds (observe.Tracking.SystemOffset).
+	Offset float64
+	// MaxError is |offset| + root delay/2 + root dispersion, seconds.
+	MaxError float64
+}
+
+// PushStats counts the pushes the check loop reported through RecordPush.
+type PushStats struct {
+	Success, Failure uint64
+	// LastSuccess is when a push last succeeded; zero if none has.
+	LastSuccess time.Time
+	// Last are the results of the most recent RecordPush call.
+	Last []health.PushResult
+}
+
+// State holds what the daemon knows: the latest report, a bounded history of
+// offset and max error for the chart, and push counters. It is safe for
+// concurrent use; the check loop calls Update and RecordPush while HTTP
+// handlers read.
+type State struct {
+	mu     sync.RWMutex
+	latest health.Report
+	body   []byte // json.Marshal(latest), made once per Update for /health
+	has    bool
+	ring   []Sample // fixed capacity; next is where the next sample goes
+	next   int
+	full   bool
+	push   PushStats
+}
+
+// NewState returns an empty State whose chart keeps the last historySize
+// reports (DefaultHistorySize when historySize < 1).
+func NewState(historySize int) *State {
+	if historySize < 1 {
+		historySize = DefaultHistorySize
+	}
+	return &State{ring: make([]Sample, historySize)}
+}
+
+// Update makes r the latest report and appends its offset and max error to
+// the history, evicting the oldest sample when the history is full. The
+// report is kept as is: the caller must not modify it afterwards.
+func (s *State) Update(r health.Report) {
+	smp := Sample{Time: r.Time, Status: r.Status}
+	if d := r.Daemon; d != nil && d.Error == "" {
+		smp.Valid = true
+		smp.Offset = d.Tracking.SystemOffset
+		smp.MaxError = d.Tracking.MaxError()
+	}
+	body, err := json.Marshal(r) // outside the lock; nil on error, /health retries and reports it
+	if err != nil {
+		body = nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latest, s.body, s.has = r, body, true
+	s.ring[s.next] = smp
+	s.next++
+	if s.next == len(s.ring) {
+		s.next, s.full = 0, true
+	}
+}
+
+// RecordPush counts one round of pushes: each result is a success or a
+// failure. The results are kept as given (targets are already redacted by
+// the notifier) and shown on the status page.
+func (s *State) RecordPush(results []health.PushResult) {
+	kept := append([]health.PushResult(nil), results...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range results {
+		if !r.OK {
+			s.push.Failure++
+			continue
+		}
+		s.push.Success++
+		if r.Time.After(s.push.LastSuccess) {
+			s.push.LastSuccess = r.Time
+		}
+	}
+	s.push.Last = kept
+}
+
+// Latest returns the latest report; false before the first Update.
+func (s *State) Latest() (health.Report, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.latest, s.has
+}
+
+// latestJSON returns the latest report and its JSON encoding (nil if the
+// encoding failed); false before the first Update.
+func (s *State) latestJSON() (health.Report, []byte, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.latest, s.body, s.has
+}
+
+// History returns the kept samples, oldest first, in a new slice.
+func (s *State) History() []Sample {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if !s.full {
+		return append([]Sample(nil), s.ring[:s.next]...)
+	}
+	out := make([]Sample, 0, len(s.ring))
+	out = append(out, s.ring[s.next:]...)
+	return append(out, s.ring[:s.next]...)
+}
+
+// Push returns the push counters and the last results.
+func (s *State) Push() PushStats {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p := s.push
+	p.Last = append([]health.PushResult(nil), p.Last...)
+	return p
+}
