@@ -16,7 +16,9 @@ import (
 
 	"github.com/ntphealth/ntphealth/internal/config"
 	"github.com/ntphealth/ntphealth/internal/daemon"
+	"github.com/ntphealth/ntphealth/internal/probe/ntpclient"
 	"github.com/ntphealth/ntphealth/internal/server"
+	"github.com/ntphealth/ntphealth/internal/server/ntpprobe"
 )
 
 const runUsage = `Usage: ntphealth run [flags]
@@ -99,7 +101,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return fmt.Errorf("listen %s: %w (is another ntphealth running? change --listen)", cfg.Listen, err)
 		}
-		srv = server.NewServer(cfg.Listen, server.New(state, server.Options{Unhealthy: cfg.Unhealthy, Logger: logger, Version: version}))
+		probe := ntpprobe.Handler(ntpprobe.Options{
+			Probe:  ntpclient.Probe{Timeout: cfg.Timeout},
+			Policy: cfg.Checks.Remote,
+			Logger: logger,
+		})
+		srv = server.NewServer(cfg.Listen, server.New(state, server.Options{
+			Unhealthy: cfg.Unhealthy, Logger: logger, Version: version, Refresh: cfg.Interval, Probe: probe,
+		}))
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				logger.Error("http server stopped", "error", err.Error())

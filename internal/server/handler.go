@@ -26,6 +26,10 @@ type Options struct {
 	// Refresh is how often the status page reloads itself, usually the
 	// check interval; default DefaultRefresh, minimum 1 s.
 	Refresh time.Duration
+	// Probe, when set, serves GET /probe?target=host[:port]: a remote NTP
+	// server checked on request (blackbox_exporter's multi-target pattern).
+	// It is the one route that sends traffic, to the target only.
+	Probe http.Handler
 }
 
 func (o Options) withDefaults() Options {
@@ -49,15 +53,19 @@ func (o Options) withDefaults() Options {
 //	GET /health   the latest report as JSON; 200, or 503 for Options.Unhealthy
 //	GET /metrics  Prometheus exposition built from the latest report
 //	GET /         the status page
+//	GET /probe    a remote NTP server's metrics, when Options.Probe is set
 //
-// Every route answers GET and HEAD only (405 otherwise) and reads state
-// only: no request reaches a time daemon.
+// Every route answers GET and HEAD only (405 otherwise) and changes nothing;
+// no request reaches the local time daemon.
 func New(state *State, o Options) http.Handler {
 	o = o.withDefaults()
 	mux := http.NewServeMux()
 	mux.Handle("/health", readOnly(healthHandler(state, o)))
 	mux.Handle("/metrics", readOnly(metricsHandler(state, o)))
 	mux.Handle("/{$}", readOnly(pageHandler(state, o)))
+	if o.Probe != nil {
+		mux.Handle("/probe", readOnly(o.Probe))
+	}
 	return mux
 }
 

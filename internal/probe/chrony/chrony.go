@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	fbchrony "github.com/facebook/time/ntp/chrony"
@@ -327,17 +328,27 @@ func explain(err error) string {
 	msg := err.Error()
 	switch {
 	case isTimeout(err):
-		return msg + " (no answer in time: is chronyd running and allowing commands from this address? see cmdallow/bindcmdaddress in chrony.conf)"
+		return operation(msg) + "no answer in time (is chronyd running, and not stopped? does chrony.conf allow commands from here: cmdallow, bindcmdaddress?)"
 	case errors.Is(err, os.ErrNotExist):
-		return msg + " (no command socket there: is chronyd running? check bindcmdaddress in chrony.conf)"
+		return "no command socket there (is chronyd running? check bindcmdaddress in chrony.conf)"
 	case errors.Is(err, os.ErrPermission):
-		return msg + " (permission denied: run as root or a member of _chrony, or use UDP 127.0.0.1:323)"
-	case strings.Contains(msg, "connection refused"):
-		return msg + " (nothing listens there: is chronyd running? systemctl status chrony)"
+		return "permission denied on the command socket (run as root or as _chrony, or use UDP 127.0.0.1:323)"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (is chronyd running? systemctl status chrony)"
 	case strings.Contains(msg, "UNAUTH"):
 		return msg + " (chronyd refused the command: allow this address with cmdallow in chrony.conf, or use the unix socket)"
 	case errors.Is(err, errMalformed):
 		return msg + " (the answer is not a chronyd reply this probe understands: is chronyd, version 4.x, listening at this address?)"
 	}
 	return msg
+}
+
+// operation is the request an error message starts with ("tracking
+// request: "), so a daemon that stops answering mid-query is named with
+// the request it left unanswered.
+func operation(msg string) string {
+	if i := strings.Index(msg, ": "); i > 0 {
+		return msg[:i+2]
+	}
+	return ""
 }

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/observe"
@@ -112,12 +113,22 @@ func explain(err error) string {
 	msg := err.Error()
 	switch {
 	case isTimeout(err):
-		return msg + " (no answer in time: is ntpd running? try `ntpq -p`; " +
+		return operation(msg) + "no answer in time (is ntpd running? try `ntpq -p`; " +
 			"a `restrict ... noquery` line in ntp.conf also silences mode 6 queries)"
-	case strings.Contains(msg, "connection refused"):
-		return msg + " (nothing listens there: is ntpd running? `systemctl status ntpsec` or `ntpq -p`)"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (is ntpd running? `systemctl status ntpsec` or `ntpq -p`)"
 	case strings.Contains(msg, "ntpd refused"):
 		return msg + " (allow queries from this address: a `restrict` line without noquery in ntp.conf)"
 	}
 	return msg
+}
+
+// operation is the request an error message starts with ("tracking
+// request: "), so a daemon that stops answering mid-query is named with
+// the request it left unanswered.
+func operation(msg string) string {
+	if i := strings.Index(msg, ": "); i > 0 {
+		return msg[:i+2]
+	}
+	return ""
 }
