@@ -18,9 +18,9 @@
 set -eu
 
 # The one version the npm registry serves (2.0.0-dev.0), and the socket.io
-# client of the major version its server speaks (socket.io ~4.6).
+# client its server speaks and itself depends on (socket.io ~4.6).
 KUMA_VERSION=2.0.0-dev.0
-SOCKETIO_CLIENT_VERSION=4
+SOCKETIO_CLIENT_VERSION=~4.6.1
 
 dir=${1:-${NTPHEALTH_KUMA_DIR:-/var/cache/ntphealth-test/uptime-kuma}}
 kuma=$dir/node_modules/uptime-kuma
