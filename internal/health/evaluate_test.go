@@ -304,3 +304,42 @@ func TestParseStatus(t *testing.T) {
 		t.Error("ParseStatus(bad) accepted")
 	}
 }
+
+// TestEvaluateAllSources: the checks of every probe land in one report, the
+// remote servers grouped per target, and the worst of all is the verdict.
+func TestEvaluateAllSources(t *testing.T) {
+	obs := observe.Observation{
+		Time:   now,
+		Daemon: healthy(),
+		Kernel: &observe.Kernel{MaxError: 0.001, EstError: 0.0001},
+		PPS:    &observe.PPS{Device: "pps0", Path: "/sys/class/pps/pps0/assert", AssertTime: now, Sequence: 10, GapSeconds: 5, Advanced: false},
+		GPS:    &observe.GPS{Address: "127.0.0.1:2947", Mode: 3, Time: now, TPVAgeSeconds: 0.5, Fresh: true, SatellitesUsed: 9, SatellitesSeen: 12},
+		Remote: []observe.Remote{
+			{Target: "ntp1.example", Address: "192.0.2.1:123", SamplesSent: 4, SamplesAnswered: 4, SamplesUsable: 4, Offset: 0.0002, RTT: 0.01, Stratum: 2, RefID: "192.0.2.9", RootDistance: 0.01},
+			{Target: "ntp2.example", Error: "no answer within 2s", SamplesSent: 4},
+		},
+	}
+	r := Evaluate(obs, DefaultPolicy())
+	for name, want := range map[string]Status{"reachable": OK, "pps_pulses": Critical, "gps_fix": OK, "gps_satellites": OK, "kernel_sync": OK, "kernel_max_error": OK} {
+		c, ok := r.Check(name)
+		if !ok || c.Status != want {
+			t.Errorf("check %s = %+v, want %s", name, c, want)
+		}
+	}
+	if len(r.Targets) != 2 || r.Targets[0].Status != OK || r.Targets[1].Status != Critical {
+		t.Fatalf("targets %+v", r.Targets)
+	}
+	if !strings.HasPrefix(r.Targets[1].Summary, "CRITICAL: ntp2.example: ") {
+		t.Errorf("target summary %q", r.Targets[1].Summary)
+	}
+	if r.Status != Critical || !strings.HasPrefix(r.Summary, "CRITICAL: no PPS pulse") {
+		t.Errorf("status %s summary %q, want CRITICAL from pps_pulses", r.Status, r.Summary)
+	}
+
+	// A failing remote target alone decides the verdict and the summary.
+	obs.PPS = nil
+	r = Evaluate(obs, DefaultPolicy())
+	if r.Status != Critical || !strings.HasPrefix(r.Summary, "CRITICAL: ntp2.example: ") {
+		t.Errorf("status %s summary %q, want the failing target", r.Status, r.Summary)
+	}
+}
