@@ -31,6 +31,21 @@ func Text(w io.Writer, r health.Report) error {
 			Sources(b, d.Sources)
 		}
 	}
+	if len(r.Targets) > 0 {
+		b.WriteString("\nRemote NTP servers:\n")
+		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "TARGET\tSTATUS\tOFFSET\tRTT\tSTRATUM\tSUMMARY")
+		for _, t := range r.Targets {
+			offset, rtt, stratum := "-", "-", "-"
+			if o := t.Remote; o != nil && o.Answered() {
+				offset = health.FormatSeconds(o.Offset, true)
+				rtt = health.FormatSeconds(o.RTT, false)
+				stratum = fmt.Sprint(o.Stratum)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Target, t.Status, offset, rtt, stratum, t.Summary)
+		}
+		tw.Flush()
+	}
 	for _, p := range r.Push {
 		if p.OK {
 			fmt.Fprintf(b, "\npush %s: sent %s (%d attempt(s))", p.Target, p.Sent, p.Attempts)
