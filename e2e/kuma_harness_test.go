@@ -58,7 +58,7 @@ func findKuma(t *testing.T) kumaInstall {
 	}
 	missing := func(why string) {
 		t.Helper()
-		msg := fmt.Sprintf("uptime kuma: %s: run scripts/install-kuma.sh (it installs into %s, or $NTPHEALTH_KUMA_DIR)", why, dir)
+		msg := fmt.Sprintf("uptime kuma: %s: run scripts/install-kuma.sh (it installs into $NTPHEALTH_KUMA_DIR, default %s)", why, kumaDefaultDir)
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)
 		}

@@ -210,7 +210,7 @@ func testKumaCritical(t *testing.T, k *kuma) {
 
 // testKumaWrongURLs: Kuma answers a push URL with a trailing slash, or one
 // under a path it does not serve, with its web page (HTTP 200) and records
-// nothing. ntphealth refuses the first in its config (exit 3) and reports
+// nothing; a POST it refuses (404). ntphealth refuses the first in its config (exit 3) and reports
 // the second as a failed push, without retrying; neither reveals the token.
 func testKumaWrongURLs(t *testing.T, k *kuma) {
 	m := k.addPushMonitor(t, "wrong-urls")
@@ -228,6 +228,19 @@ func testKumaWrongURLs(t *testing.T, k *kuma) {
 	t.Logf("kuma answers GET /api/push/<token>/: HTTP %d, %s, %d bytes", resp.StatusCode, ct, len(body))
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(ct, "text/html") {
 		t.Errorf("kuma answered the trailing slash with HTTP %d %s, want its web page (200 text/html)", resp.StatusCode, ct)
+	}
+
+	// Kuma's push route takes GET (and HEAD) only, which is why ntphealth
+	// pushes with GET.
+	const postMsg = "post-probe"
+	resp, err = client.Post(k.pushURL(m)+"?status=up&msg="+postMsg, "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	t.Logf("kuma answers POST /api/push/<token>: HTTP %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("kuma answered POST with HTTP %d, want 404", resp.StatusCode)
 	}
 
 	cfg := writeConfig(t, kumaConfig())
@@ -254,7 +267,7 @@ func testKumaWrongURLs(t *testing.T, k *kuma) {
 		}
 	}
 	for _, b := range k.beats(t, m) {
-		if b.Status == kumaUp || b.Msg == probeMsg || b.Msg == page.Report.Summary {
+		if b.Status == kumaUp || b.Msg == probeMsg || b.Msg == postMsg || b.Msg == page.Report.Summary {
 			t.Errorf("kuma recorded %v from a wrong URL", b)
 		}
 	}

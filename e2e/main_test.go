@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,7 +99,11 @@ func runCheck(t *testing.T, args ...string) checkResult {
 			t.Fatalf("ntphealth check %q: output is not a JSON report: %v\n%s", args, err, stdout.Bytes())
 		}
 	}
-	t.Logf("ntphealth check %q: exit %d, %s", args, res.Exit, res.Report.Summary)
+	said := res.Report.Summary
+	if said == "" {
+		said = "stderr: " + strings.TrimSpace(res.Stderr)
+	}
+	t.Logf("ntphealth check %q: exit %d, %s", args, res.Exit, said)
 	return res
 }
 

@@ -11,5 +11,5 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	chrony gpsd chromium systemd iproute2 util-linux procps ca-certificates \
-	git make gcc libc6-dev curl >/dev/null
+	git make gcc g++ libc6-dev python3 curl >/dev/null
 "$(dirname "$0")/fetch-ntpsec.sh"

@@ -3,8 +3,9 @@
 // the one its web page uses, for the end-to-end test in e2e/kuma_test.go.
 // The events and their arguments are those of server/server.js in the
 // uptime-kuma package: "setup" (username, password, cb), "login"
-// ({username, password, token}, cb), "add" (monitor, cb) and
-// the "heartbeatList" event (monitorID, beats) it sends after a login.
+// ({username, password, token}, cb), "loginByToken" (jwt, cb), "add"
+// (monitor, cb), and the "monitorList" and "heartbeatList" (monitorID,
+// beats) events it sends after a login.
 //
 // Usage (socket.io-client comes from NODE_PATH, as scripts/install-kuma.sh
 // installs it beside Kuma):

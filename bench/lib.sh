@@ -1,0 +1,96 @@
+# Shared by the bench scripts: build ntphealth, start a private chronyd.
+# Source it from a script run as root (chronyd starts as root and drops to
+# _chrony); everything lives under $WORK and is removed by bench_cleanup.
+#
+# The chronyd is private and never touches the clock (chronyd -x, see
+# /work/shared/notes/chrony-test-rig.md): its own command socket and UDP
+# command port on 127.0.0.1, "local stratum 2" so it has a verdict to give,
+# and NSOURCES servers on loopback ports where nothing answers, so each
+# check also asks for per-source data as on a real server.
+
+set -euo pipefail
+
+NSOURCES=${NSOURCES:-4}
+WORK=$(mktemp -d /tmp/ntphealth-bench.XXXXXX)
+BENCH_PIDS=()
+
+bench_cleanup() {
+	local pid
+	for pid in "${BENCH_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${BENCH_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$WORK"
+}
+trap bench_cleanup EXIT
+
+# build_ntphealth builds the binary into $WORK/ntphealth.
+build_ntphealth() {
+	(cd "$(dirname "${BASH_SOURCE[0]}")/.." && go build -o "$WORK/ntphealth" ./cmd/ntphealth)
+	: >"$WORK/empty.yaml"
+}
+
+# random_port prints a port in 20000-32000 (below the ephemeral range).
+random_port() { echo $((20000 + RANDOM % 12000)); }
+
+# start_chronyd starts the private chronyd and sets CHRONY_ADDR and
+# CHRONY_SOCK; it waits until chronyd answers on its command port.
+start_chronyd() {
+	command -v chronyd >/dev/null || { echo "chronyd not found: apt-get install chrony" >&2; exit 1; }
+	local dir=$WORK/chrony port i
+	mkdir -p "$dir/run"
+	chmod 711 "$WORK" "$dir"
+	chown _chrony:_chrony "$dir/run"
+	chmod 770 "$dir/run"
+	port=$(random_port)
+	{
+		echo "pidfile $dir/run/chronyd.pid"
+		echo "logdir $dir"
+		echo "bindcmdaddress $dir/run/chronyd.sock"
+		echo "bindcmdaddress 127.0.0.1"
+		echo "cmdport $port"
+		echo "port 0"
+		echo "local stratum 2"
+		for ((i = 1; i <= NSOURCES; i++)); do
+			echo "server 127.0.0.$((i + 1)) port $(random_port) iburst"
+		done
+	} >"$dir/chrony.conf"
+	chronyd -x -d -u _chrony -f "$dir/chrony.conf" >"$dir/chronyd.log" 2>&1 &
+	BENCH_PIDS+=($!)
+	CHRONY_ADDR=127.0.0.1:$port
+	CHRONY_SOCK=$dir/run/chronyd.sock
+	for ((i = 0; i < 100; i++)); do
+		if chronyc -h 127.0.0.1 -p "$port" tracking >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "chronyd did not answer on $CHRONY_ADDR; its log:" >&2
+	cat "$dir/chronyd.log" >&2
+	exit 1
+}
+
+# start_daemon LOGNAME ARGS... starts "ntphealth run ARGS..." in the
+# background and sets DAEMON_PID.
+start_daemon() {
+	local log=$WORK/$1.log
+	shift
+	"$WORK/ntphealth" run --config "$WORK/empty.yaml" --log-format json "$@" >"$log" 2>&1 &
+	DAEMON_PID=$!
+	BENCH_PIDS+=("$DAEMON_PID")
+}
+
+# cpu_ticks PID prints utime+stime of PID in clock ticks (proc(5), stat
+# fields 14 and 15; the command name in field 2 has no spaces here).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# rss_kib PID prints VmRSS of PID in KiB (proc(5), status).
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# stop_daemon PID sends SIGTERM and waits for the exit.
+stop_daemon() {
+	kill -TERM "$1"
+	wait "$1" || { echo "ntphealth run (pid $1) exited with $?" >&2; return 1; }
+}
