@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ntphealth/ntphealth/internal/probe/deadline"
+
 	fbchrony "github.com/facebook/time/ntp/chrony"
 
 	"github.com/ntphealth/ntphealth/internal/observe"
@@ -67,12 +69,10 @@ func (p Probe) read(ctx context.Context, d *observe.Daemon) error {
 	}
 	defer cleanup()
 	defer conn.Close()
-	deadline, _ := ctx.Deadline()
-	if err := conn.SetDeadline(deadline); err != nil {
+	stop, err := deadline.Bind(ctx, conn)
+	if err != nil {
 		return err
 	}
-	// A cancelled context (SIGTERM) ends a read at once.
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
 
 	return query(conn, d)
@@ -210,7 +210,7 @@ func readSource(c *fbchrony.Client, i int32) (observe.Source, error) {
 			Offset:    -st.EstimatedOffset, // see convertSource
 			StdDev:    st.StandardDeviation,
 		}
-	} else if isTimeout(err) {
+	} else if deadline.IsTimeout(err) {
 		return observe.Source{}, err
 	}
 	return src, nil
@@ -318,17 +318,12 @@ func refidName(id uint32) string {
 	return strings.TrimSpace(string(b))
 }
 
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
-}
-
 // explain turns a transport error into a sentence that says what to do.
 func explain(err error) string {
 	msg := err.Error()
 	switch {
-	case isTimeout(err):
-		return operation(msg) + "no answer in time (is chronyd running, and not stopped? does chrony.conf allow commands from here: cmdallow, bindcmdaddress?)"
+	case deadline.IsTimeout(err):
+		return deadline.Unanswered(err) + " (is chronyd running, and not stopped? does chrony.conf allow commands from here: cmdallow, bindcmdaddress?)"
 	case errors.Is(err, os.ErrNotExist):
 		return "no command socket there (is chronyd running? check bindcmdaddress in chrony.conf)"
 	case errors.Is(err, os.ErrPermission):
@@ -341,14 +336,4 @@ func explain(err error) string {
 		return msg + " (the answer is not a chronyd reply this probe understands: is chronyd, version 4.x, listening at this address?)"
 	}
 	return msg
-}
-
-// operation is the request an error message starts with ("tracking
-// request: "), so a daemon that stops answering mid-query is named with
-// the request it left unanswered.
-func operation(msg string) string {
-	if i := strings.Index(msg, ": "); i > 0 {
-		return msg[:i+2]
-	}
-	return ""
 }

@@ -9,9 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/ntphealth/ntphealth/internal/probe/deadline"
 
 	"github.com/ntphealth/ntphealth/internal/observe"
 )
@@ -75,12 +76,10 @@ func (p Probe) read(ctx context.Context, addr string, g *observe.GPS) error {
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Close()
-	deadline, _ := ctx.Deadline()
-	if err := conn.SetDeadline(deadline); err != nil {
+	stop, err := deadline.Bind(ctx, conn)
+	if err != nil {
 		return err
 	}
-	// A cancelled context (SIGTERM) ends a read at once.
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
 
 	r := bufio.NewReader(conn)
@@ -100,8 +99,8 @@ func (p Probe) read(ctx context.Context, addr string, g *observe.GPS) error {
 	// deadline nears (then what was seen is the observation).
 	watchStart := time.Now()
 	end := watchStart.Add(watch)
-	if dl := deadline.Add(-50 * time.Millisecond); dl.Before(end) {
-		end = dl
+	if dl, _ := ctx.Deadline(); dl.Add(-50 * time.Millisecond).Before(end) {
+		end = dl.Add(-50 * time.Millisecond)
 	}
 	if err := conn.SetReadDeadline(end); err != nil {
 		return err
@@ -112,7 +111,7 @@ func (p Probe) read(ctx context.Context, addr string, g *observe.GPS) error {
 	for !(g.Fresh && freshSky) {
 		m, err := readMessage(r)
 		if err != nil {
-			if isTimeout(err) && ctx.Err() == nil && polled {
+			if deadline.IsTimeout(err) && ctx.Err() == nil && polled {
 				break // the watch ended: report what gpsd said
 			}
 			return fmt.Errorf("read reports: %w", err)
@@ -180,16 +179,11 @@ func readMessage(r *bufio.Reader) (Message, error) {
 	return Decode(line)
 }
 
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
-}
-
 // explain turns a transport error into a sentence that says what to do.
 func explain(err error, addr string) string {
 	msg := "gpsd: " + err.Error()
 	switch {
-	case isTimeout(err) || errors.Is(err, context.DeadlineExceeded):
+	case deadline.IsTimeout(err) || errors.Is(err, context.DeadlineExceeded):
 		return msg + " (no answer in time: is gpsd running and is " + addr + " its port?)"
 	case strings.Contains(msg, "connection refused"):
 		return msg + " (nothing listens there: is gpsd running? systemctl status gpsd gpsd.socket)"

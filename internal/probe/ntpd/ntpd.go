@@ -11,10 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ntphealth/ntphealth/internal/probe/deadline"
 
 	"github.com/ntphealth/ntphealth/internal/observe"
 )
@@ -65,12 +66,10 @@ func (p Probe) read(ctx context.Context, addr string, d *observe.Daemon) error {
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Close()
-	deadline, _ := ctx.Deadline()
-	if err := conn.SetDeadline(deadline); err != nil {
+	stop, err := deadline.Bind(ctx, conn)
+	if err != nil {
 		return err
 	}
-	// A cancelled context (SIGTERM) ends a read at once.
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
 
 	return observeSession(newSession(conn), time.Now, d)
@@ -103,17 +102,12 @@ func observeSession(s *session, now func() time.Time, d *observe.Daemon) error {
 	return nil
 }
 
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
-}
-
 // explain turns an error into a sentence that says what to do.
 func explain(err error) string {
 	msg := err.Error()
 	switch {
-	case isTimeout(err):
-		return operation(msg) + "no answer in time (is ntpd running? try `ntpq -p`; " +
+	case deadline.IsTimeout(err):
+		return deadline.Unanswered(err) + " (is ntpd running? try `ntpq -p`; " +
 			"a `restrict ... noquery` line in ntp.conf also silences mode 6 queries)"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused (is ntpd running? `systemctl status ntpsec` or `ntpq -p`)"
@@ -121,14 +115,4 @@ func explain(err error) string {
 		return msg + " (allow queries from this address: a `restrict` line without noquery in ntp.conf)"
 	}
 	return msg
-}
-
-// operation is the request an error message starts with ("tracking
-// request: "), so a daemon that stops answering mid-query is named with
-// the request it left unanswered.
-func operation(msg string) string {
-	if i := strings.Index(msg, ": "); i > 0 {
-		return msg[:i+2]
-	}
-	return ""
 }
