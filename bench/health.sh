@@ -29,11 +29,14 @@ done
 sleep 1 # a first check has finished
 
 echo "== GET /health: $N requests over $C connections, $(nproc) CPUs, daemon at --interval 1s against chronyd $CHRONY_ADDR"
-before=$(cpu_ticks "$DAEMON_PID")
+before=$(cpu_ns "$DAEMON_PID")
+before_ticks=$(cpu_ticks_ns "$DAEMON_PID")
 "$WORK/healthload" -url "http://127.0.0.1:$port/health" -n "$N" -c "$C"
-after=$(cpu_ticks "$DAEMON_PID")
-hz=$(getconf CLK_TCK)
-awk -v t=$((after - before)) -v hz="$hz" -v n="$N" \
-	'BEGIN { printf "daemon CPU  %.2f s for the load, %.1f µs per request\n", t / hz, t / hz / n * 1e6 }'
+after=$(cpu_ns "$DAEMON_PID")
+after_ticks=$(cpu_ticks_ns "$DAEMON_PID")
+awk -v t=$((after - before)) -v n="$N" \
+	'BEGIN { printf "daemon CPU  %.2f s for the load, %.1f µs per request\n", t / 1e9, t / 1e3 / n }'
+awk -v t=$((after_ticks - before_ticks)) -v n="$N" \
+	'BEGIN { printf "            %.2f s by utime+stime, %.1f µs per request\n", t / 1e9, t / 1e3 / n }'
 echo "daemon RSS  $(rss_kib "$DAEMON_PID") KiB after the load"
 stop_daemon "$DAEMON_PID"

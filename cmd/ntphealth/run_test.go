@@ -215,8 +215,25 @@ type daemonProc struct {
 // returns once /health carries a first report.
 func startRun(t testing.TB, yaml func(listen string) string, args ...string) *daemonProc {
 	t.Helper()
+	for attempt := 1; ; attempt++ {
+		p := launchRun(t, freeTCPAddr(t), yaml, args)
+		if p.serving(15 * time.Second) {
+			p.waitHealth(15*time.Second, "a first report", func(code int, r health.Report) bool {
+				return !strings.Contains(r.Summary, "no check has run yet") && !r.Time.IsZero()
+			})
+			return p
+		}
+		// Another test took the port between freeTCPAddr and the bind.
+		if attempt == 3 {
+			t.Fatalf("ntphealth run found its --listen port taken 3 times; log:\n%s", p.logs.String())
+		}
+	}
+}
+
+// launchRun starts one "ntphealth run" listening on listen.
+func launchRun(t testing.TB, listen string, yaml func(listen string) string, args []string) *daemonProc {
+	t.Helper()
 	bin := ntphealthBinary(t)
-	listen := freeTCPAddr(t)
 	p := &daemonProc{
 		t:      t,
 		base:   "http://" + listen,
@@ -249,10 +266,29 @@ func startRun(t testing.TB, yaml func(listen string) string, args ...string) *da
 			t.Logf("ntphealth run log:\n%s", lastLines(p.logs.String(), 40))
 		}
 	})
-	p.waitHealth(15*time.Second, "a first report", func(code int, r health.Report) bool {
-		return !strings.Contains(r.Summary, "no check has run yet") && !r.Time.IsZero()
-	})
 	return p
+}
+
+// serving waits until the daemon answers HTTP; false when it exited
+// because its listen address was taken.
+func (p *daemonProc) serving(timeout time.Duration) bool {
+	p.t.Helper()
+	for deadline := time.Now().Add(timeout); ; time.Sleep(20 * time.Millisecond) {
+		if _, _, _, err := p.health(); err == nil {
+			return true
+		}
+		select {
+		case <-p.done:
+			if strings.Contains(p.logs.String(), "address already in use") {
+				return false
+			}
+			p.t.Fatalf("ntphealth run exited at start (%v); log:\n%s", p.err, p.logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("ntphealth run did not answer HTTP at %s within %s", p.base, timeout)
+		}
+	}
 }
 
 func lastLines(s string, n int) string {
@@ -508,13 +544,19 @@ func TestRunPushFaults(t *testing.T) {
 		}},
 		{"hang", func(t *testing.T, p *daemonProc, rc *receiver) {
 			if n := len(rc.pushes()); n != 1 {
-				t.Errorf("hanging target got %d requests, want 1 (the first attempt is still waiting for its 10 s deadline)", n)
+				t.Errorf("hanging target got %d requests, want 1 (the first attempt is still waiting for its 30 s deadline)", n)
 			}
 		}},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			t.Parallel()
 			var url string
+			// The hanging target gets a 30 s deadline, beyond the watch and the
+			// 5 s drain, so that its first attempt is still waiting at SIGTERM.
+			var pushTimeout time.Duration
+			if tc.mode == "hang" {
+				pushTimeout = 30 * time.Second
+			}
 			var rc *receiver
 			if tc.mode == "refused" {
 				url = refusedURL(t)
@@ -523,7 +565,7 @@ func TestRunPushFaults(t *testing.T) {
 				url = rc.url()
 			}
 			p := startRun(t, func(listen string) string {
-				return runYAML(c.UDPAddr(), listen, "", target{url: url})
+				return runYAML(c.UDPAddr(), listen, "", target{url: url, timeout: pushTimeout})
 			})
 			s := p.watch(watchFor)
 			wantOnSchedule(t, s, watchFor)
