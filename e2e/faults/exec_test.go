@@ -36,6 +36,10 @@ const (
 // every push attempt with its back-off, plus slack.
 const checkBound = probeTimeout + (1+pushRetries)*pushTimeout + pushRetries*pushBackoff + slack
 
+// defaultCheckBound is checkBound for a push target with the defaults of
+// config.DefaultPush: 10 s per attempt, 2 retries, 1 s then 2 s back-off.
+const defaultCheckBound = probeTimeout + 3*10*time.Second + 3*time.Second + slack
+
 // result is one finished run of the binary.
 type result struct {
 	exit    int

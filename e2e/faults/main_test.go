@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,7 +21,18 @@ const (
 	buildPause    = 10 * time.Second
 )
 
+// parallelCells is how many cells run at once unless -parallel is given:
+// a cell mostly waits on a deadline, so the CPU count (go test's default)
+// would only make the suite slower.
+const parallelCells = "16"
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		flag.Set("test.parallel", parallelCells)
+	}
 	dir, err := os.MkdirTemp("", "ntphealth-faults")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "faults:", err)
