@@ -1,11 +1,9 @@
 package faults
 
 import (
-	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -193,10 +191,3 @@ func freeAddr(t *testing.T) string {
 	defer ln.Close()
 	return ln.Addr().String()
 }
-
-// isRefused reports whether err is a refused connection.
-func isRefused(err error) bool {
-	return err != nil && (errors.Is(err, errRefused) || strings.Contains(err.Error(), "connection refused"))
-}
-
-var errRefused = errors.New("connection refused")

@@ -55,13 +55,13 @@ func plants(chronyAddr string) []plant {
 			p := filepath.Join(dir, "ntphealth.yaml")
 			writeFile(t, p, pushConfig(chronyAddr, fmt.Sprintf("url: %q", u)), 0o644)
 			return []string{"--config", p}, nil
-		}, warn: "holds a push token (push[0].url) and is readable by group or others (mode 0644): run chmod 600"},
+		}, warn: "holds a push token (push[0].url) and is readable by others (mode 0644): run chmod 600"},
 		{name: "url-file", apply: func(t *testing.T, dir, u string) ([]string, []string) {
 			writeFile(t, filepath.Join(dir, "push-url"), u+"\n", 0o644)
 			p := filepath.Join(dir, "ntphealth.yaml")
 			writeFile(t, p, pushConfig(chronyAddr, "url_file: push-url"), 0o644)
 			return []string{"--config", p}, nil
-		}, warn: "(push[0].url_file) holds a push token and is readable by group or others (mode 0644)"},
+		}, warn: "(push[0].url_file) holds a push token and is readable by others (mode 0644)"},
 		{name: "flag", apply: func(t *testing.T, dir, u string) ([]string, []string) {
 			p := filepath.Join(dir, "ntphealth.yaml")
 			writeFile(t, p, base, 0o644)
@@ -116,7 +116,7 @@ func TestTokenNeverShownByCheck(t *testing.T) {
 						if pl.warn != "" && !strings.Contains(r.stderr, pl.warn) {
 							t.Errorf("no warning %q on stderr:\n%s", pl.warn, r.stderr)
 						}
-						if pl.warn == "" && strings.Contains(r.stderr, "readable by group or others") {
+						if pl.warn == "" && strings.Contains(r.stderr, "readable by others") {
 							t.Errorf("a warning about file modes, with no token in a file:\n%s", r.stderr)
 						}
 						tb.add(cell{dims: []string{pl.name + "/" + p.name, format}, exit: r.exit, elapsed: r.elapsed, passed: !t.Failed()})
@@ -232,8 +232,9 @@ func TestTokenNeverShownByRun(t *testing.T) {
 			}
 			for _, c := range badTokenConfigs {
 				writeFile(t, path, "chrony:\n  address: 127.0.0.1:1\n"+c.body, 0o600)
+				before := strings.Count(d.stderr.String(), "config reload refused")
 				d.hup()
-				d.waitLog("config reload refused", 1+strings.Count(d.stderr.String(), "config reload refused"), reloadStep)
+				d.waitLog("config reload refused", before+1, reloadStep)
 			}
 			scrape("after config errors")
 			if code := d.stop(); code != 0 {
@@ -245,7 +246,7 @@ func TestTokenNeverShownByRun(t *testing.T) {
 			if !strings.Contains(d.stderr.String(), "/api/push/****") {
 				t.Errorf("the logs never name the target redacted (/api/push/****):\n%s", d.stderr.String())
 			}
-			if !strings.Contains(d.stderr.String(), "is readable by group or others") {
+			if !strings.Contains(d.stderr.String(), "is readable by others") {
 				t.Errorf("no warning about the readable config file:\n%s", d.stderr.String())
 			}
 		})

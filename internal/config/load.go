@@ -182,11 +182,12 @@ func (c *Config) inlineSecretKey() string {
 }
 
 // exposedSecret words the warning for a file that holds a secret (under
-// key) and that group or others may read; "" when there is nothing to say.
+// key) and that others may read; "" when there is nothing to say. (A
+// group-readable file, root:ntphealth 0640, is a deliberate choice.)
 func exposedSecret(path string, mode fs.FileMode, key string) string {
-	if key == "" || mode.Perm()&0o044 == 0 {
+	if key == "" || mode.Perm()&0o004 == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s holds a push token (%s) and is readable by group or others (mode %04o): run chmod 600 %s, or move the token into %s_file",
-		path, key, mode.Perm(), path, key+"_file")
+	return fmt.Sprintf("%s holds a push token (%s) and is readable by others (mode %04o): run chmod 600 %s, or move the token into %s_file or NTPHEALTH_PUSH_URL in /etc/default/ntphealth",
+		path, key, mode.Perm(), path, key)
 }

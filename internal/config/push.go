@@ -195,8 +195,8 @@ func (c *Config) readSecretFile(l *errorList, key, field string, dst *string, fi
 		return
 	}
 	*dst, *from = v, file
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o044 != 0 {
-		c.warn(fmt.Sprintf("%s (%s) holds a push token and is readable by group or others (mode %04o): run chmod 600 %s",
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o004 != 0 {
+		c.warn(fmt.Sprintf("%s (%s) holds a push token and is readable by others (mode %04o): run chmod 600 %s",
 			path, fileKey, fi.Mode().Perm(), path))
 	}
 }

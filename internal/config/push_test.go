@@ -139,13 +139,13 @@ func TestPermissionWarning(t *testing.T) {
 		fileMode os.FileMode // mode of url_file
 		want     string      // a substring of the one warning, or "" for none
 	}{
-		{"inline url, world-readable", "push:\n  url: " + url + "\n", 0o644, 0, "push[0].url) and is readable by group or others (mode 0644): run chmod 600"},
-		{"inline url, group-readable", "push:\n  url: " + url + "\n", 0o640, 0, "mode 0640"},
+		{"inline url, world-readable", "push:\n  url: " + url + "\n", 0o644, 0, "push[0].url) and is readable by others (mode 0644): run chmod 600"},
+		{"inline url, group-readable: a deliberate choice", "push:\n  url: " + url + "\n", 0o640, 0, ""},
 		{"inline url, private", "push:\n  url: " + url + "\n", 0o600, 0, ""},
 		{"inline gatus token", "push:\n  kind: gatus\n  url: https://g.example/api/v1/endpoints/k/external\n  token: " + token + "\n", 0o604, 0, "push[0].url"},
 		{"no secret, world-readable", "interval: 1m\n", 0o644, 0, ""},
 		{"url_file, config readable, file private", "push:\n  url_file: url\n", 0o644, 0o600, ""},
-		{"url_file readable", "push:\n  url_file: url\n", 0o600, 0o644, "(push[0].url_file) holds a push token and is readable by group or others (mode 0644)"},
+		{"url_file readable", "push:\n  url_file: url\n", 0o600, 0o644, "(push[0].url_file) holds a push token and is readable by others (mode 0644)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
