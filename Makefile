@@ -12,9 +12,9 @@
 GO      ?= go
 # Releases use a toolchain with the standard library's security fixes that
 # the machine's Go 1.26.8 lacks (see scripts/vulncheck.sh); the go command
-# fetches it from the module proxy. `make build GOTOOLCHAIN=local` skips it.
-GOTOOLCHAIN ?= go1.27.3
-export GOTOOLCHAIN
+# fetches it from the module proxy. `make build RELEASE_TOOLCHAIN=local` skips it.
+RELEASE_TOOLCHAIN ?= go1.27.3
+build deb: export GOTOOLCHAIN = $(RELEASE_TOOLCHAIN)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0)
 GOARCH  ?= $(shell $(GO) env GOARCH)
 GOARM   ?= 7
