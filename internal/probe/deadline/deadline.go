@@ -6,6 +6,7 @@ package deadline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -22,6 +23,22 @@ func Bind(ctx context.Context, conn net.Conn) (stop func(), err error) {
 	}
 	cancel := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	return func() { cancel() }, nil
+}
+
+// Dial connects to addr within ctx and binds the connection to ctx (see
+// Bind). release ends the binding and closes the connection.
+func Dial(ctx context.Context, network, addr string) (conn net.Conn, release func(), err error) {
+	var d net.Dialer
+	conn, err = d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect: %w", err)
+	}
+	stop, err := Bind(ctx, conn)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return conn, func() { stop(); conn.Close() }, nil
 }
 
 // IsTimeout reports whether err is a deadline that passed.

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
@@ -70,17 +69,11 @@ func (p Probe) read(ctx context.Context, addr string, g *observe.GPS) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer conn.Close()
-	stop, err := deadline.Bind(ctx, conn)
+	conn, closeConn, err := deadline.Dial(ctx, "tcp", addr)
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer closeConn()
 
 	r := bufio.NewReader(conn)
 	first, err := readMessage(r)

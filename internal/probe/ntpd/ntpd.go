@@ -9,8 +9,6 @@ package ntpd
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
 	"strings"
 	"syscall"
 	"time"
@@ -60,17 +58,11 @@ func (p Probe) read(ctx context.Context, addr string, d *observe.Daemon) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, "udp", addr)
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer conn.Close()
-	stop, err := deadline.Bind(ctx, conn)
+	conn, closeConn, err := deadline.Dial(ctx, "udp", addr)
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer closeConn()
 
 	return observeSession(newSession(conn), time.Now, d)
 }
