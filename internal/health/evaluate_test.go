@@ -286,7 +286,7 @@ func TestFormatSeconds(t *testing.T) {
 		signed bool
 		want   string
 	}{
-		{8e-7, true, "+800 ns"}, {3.1e-6, false, "3.1 µs"}, {-0.002, true, "-2.0 ms"}, {1.5, false, "1.5 s"}, {0, true, "+0.0 s"}, {0.000123, false, "123 µs"},
+		{8e-7, true, "+800 ns"}, {3.1e-6, false, "3.1 µs"}, {-0.002, true, "-2.0 ms"}, {1.5, false, "1.5 s"}, {0, true, "0 ns"}, {-1e-11, true, "0 ns"}, {0.000123, false, "123 µs"},
 	} {
 		if got := FormatSeconds(tt.in, tt.signed); got != tt.want {
 			t.Errorf("FormatSeconds(%g) = %q, want %q", tt.in, got, tt.want)

@@ -99,8 +99,8 @@ func FormatSeconds(s float64, signed bool) string {
 	var v float64
 	var unit string
 	switch {
-	case a == 0:
-		v, unit = 0, "s"
+	case a < 0.5e-9: // below the nanosecond: no sign, no "-0.0"
+		return "0 ns"
 	case a < 1e-6:
 		v, unit = s*1e9, "ns"
 	case a < 1e-3:

@@ -109,7 +109,7 @@ func formatValue(v float64, unit string) string {
 	case "s":
 		return health.FormatSeconds(v, false)
 	case "ppm":
-		return fmt.Sprintf("%.3f ppm", v)
+		return fmt.Sprintf("%.3g ppm", v)
 	default:
 		return fmt.Sprintf("%g", v)
 	}
