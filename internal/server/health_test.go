@@ -276,3 +276,25 @@ func TestHealthOverLoopback(t *testing.T) {
 		t.Errorf("GET /health over loopback: status %v, err %v", rep["status"], err)
 	}
 }
+
+// /health carries the latest push round beside the latest report, before
+// and after the next check.
+func TestHealthShowsLatestPush(t *testing.T) {
+	st := NewState(10)
+	h := New(st, Options{})
+	r := fixedReport()
+	r.Push = nil // as the daemon hands it over: pushed later, beside the checks
+	st.Update(r)
+	failed := health.PushResult{Target: "kuma https://kuma.example/api/push/****", Sent: "up", Attempts: 3, Error: "500 Internal Server Error"}
+	st.RecordPush([]health.PushResult{failed})
+	for _, step := range []string{"after the push", "after the next check"} {
+		var got health.Report
+		if err := json.Unmarshal(get(t, h, http.MethodGet, "/health").Body.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Push) != 1 || got.Push[0].Error != failed.Error || got.Push[0].OK {
+			t.Errorf("%s: push %+v, want the failed round", step, got.Push)
+		}
+		st.Update(r)
+	}
+}

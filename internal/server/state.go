@@ -71,13 +71,15 @@ func (s *State) Update(r health.Report) {
 		smp.Offset = d.Tracking.SystemOffset
 		smp.MaxError = d.Tracking.MaxError()
 	}
-	body, err := json.Marshal(r) // outside the lock; nil on error, /health retries and reports it
-	if err != nil {
-		body = nil
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.latest, s.body, s.has = r, body, true
+	if len(r.Push) == 0 {
+		// The daemon pushes beside the checks: /health shows the latest
+		// push round, whichever report it carried.
+		r.Push = s.push.Last
+	}
+	s.latest, s.has = r, true
+	s.encode()
 	s.ring[s.next] = smp
 	s.next++
 	if s.next == len(s.ring) {
@@ -103,6 +105,21 @@ func (s *State) RecordPush(results []health.PushResult) {
 		}
 	}
 	s.push.Last = kept
+	if s.has {
+		s.latest.Push = kept
+		s.encode()
+	}
+}
+
+// encode caches the JSON of the latest report for /health (nil if it
+// failed: /health then encodes again and reports the error). Callers hold
+// the write lock.
+func (s *State) encode() {
+	body, err := json.Marshal(s.latest)
+	if err != nil {
+		body = nil
+	}
+	s.body = body
 }
 
 // Latest returns the latest report; false before the first Update.
