@@ -134,11 +134,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Sink:   state,
 		Logger: logger,
 		Reload: func() (daemon.Plan, error) {
-			cfg, err := load()
+			next, err := load()
 			if err != nil {
 				return daemon.Plan{}, err
 			}
-			return plan(cfg)
+			if next.Listen != cfg.Listen || next.LogFormat != cfg.LogFormat {
+				logger.Warn("listen and log_format changes take effect at the next restart", "listen", cfg.Listen, "log_format", cfg.LogFormat)
+			}
+			return plan(next)
 		},
 		ShutdownTimeout: 5 * time.Second,
 	}
