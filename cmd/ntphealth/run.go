@@ -32,9 +32,17 @@ or SIGINT finish in-flight work and exit 0.
 Flags:
 `
 
-// historySize is how many reports the status page chart keeps: 6 hours at
-// the default 30 s interval.
-const historySize = 720
+// historySpan is how far back the status page chart reaches; historyMax
+// bounds its ring (6 hours at a 1 s interval, about 1 MiB).
+const (
+	historySpan = 6 * time.Hour
+	historyMax  = 21600
+)
+
+// historySize is how many reports cover historySpan at interval.
+func historySize(interval time.Duration) int {
+	return min(max(int(historySpan/max(interval, time.Second)), 1), historyMax)
+}
 
 // cmdRun is "ntphealth run".
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -94,7 +102,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 
-	state := server.NewState(historySize)
+	state := server.NewState(historySize(cfg.Interval))
 	var srv *http.Server
 	if cfg.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.Listen)
