@@ -20,32 +20,32 @@ import (
 	"github.com/ntphealth/ntphealth/internal/probe/pps"
 )
 
-// probes builds the probe set the config names. In auto mode (no source
-// named beyond the default chronyd address) it looks for what runs here:
-// chronyd, else ntpd on 127.0.0.1:123, the kernel always, gpsd when
-// something listens on its port, and pps0 when the device exists. Naming
-// remote servers alone (--ntp) checks only them.
+// probes builds the probe set the config names. The local daemon is
+// chronyd at its address; left at the default, ntpd on 127.0.0.1:123 is
+// asked when chronyd does not answer. With no source named at all (auto
+// mode) the kernel is read too, gpsd when something listens on its port,
+// and pps0 when the device exists. Naming remote servers alone (--ntp)
+// checks only them: a fleet prober need not run a daemon.
 func probes(cfg config.Config) probe.Set {
-	def := config.Default()
-	auto := cfg.Chrony.Address == def.Chrony.Address && !cfg.NTPD.Enabled() &&
-		cfg.GPS.Address == "" && cfg.PPS.Device == "" && len(cfg.NTP) == 0
-	local := auto || cfg.Chrony.Address != def.Chrony.Address || cfg.NTPD.Enabled() ||
-		cfg.GPS.Address != "" || cfg.PPS.Device != ""
+	defaultChrony := cfg.Chrony.Address == config.Default().Chrony.Address
+	localNamed := !defaultChrony || cfg.NTPD.Enabled() || cfg.GPS.Address != "" || cfg.PPS.Device != ""
+	auto := !localNamed && len(cfg.NTP) == 0
+	fleetOnly := !localNamed && len(cfg.NTP) > 0
 
 	var s probe.Set
+	if cfg.Chrony.Enabled() && !fleetOnly {
+		s.Chrony = &chrony.Probe{Address: cfg.Chrony.Address, Timeout: cfg.Timeout}
+	}
 	switch {
 	case cfg.NTPD.Enabled():
 		s.NTPD = &ntpd.Probe{Address: cfg.NTPD.Address, Timeout: cfg.Timeout}
-		if cfg.Chrony.Enabled() && cfg.Chrony.Address != def.Chrony.Address {
-			s.Chrony = &chrony.Probe{Address: cfg.Chrony.Address, Timeout: cfg.Timeout}
+		if defaultChrony {
+			s.Chrony = nil // ntpd named, chronyd not: this is an ntpd host
 		}
-	case auto:
-		s.Chrony = &chrony.Probe{Address: cfg.Chrony.Address, Timeout: cfg.Timeout}
+	case defaultChrony && !fleetOnly:
 		s.NTPD = &ntpd.Probe{Address: ntpd.DefaultAddress, Timeout: cfg.Timeout}
-	case local && cfg.Chrony.Enabled() && cfg.Chrony.Address != def.Chrony.Address:
-		s.Chrony = &chrony.Probe{Address: cfg.Chrony.Address, Timeout: cfg.Timeout}
 	}
-	if cfg.Kernel.Enabled == config.KernelTrue || (cfg.Kernel.Enabled == config.KernelAuto && auto) {
+	if cfg.Kernel.Enabled == config.KernelTrue || (cfg.Kernel.Enabled == config.KernelAuto && !fleetOnly) {
 		s.Kernel = &kernel.Probe{}
 	}
 	switch {

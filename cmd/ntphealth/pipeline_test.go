@@ -1,0 +1,42 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ntphealth/ntphealth/internal/config"
+)
+
+// TestProbesChosen: which probes run for which config (auto mode, a named
+// daemon, extra sources, a fleet).
+func TestProbesChosen(t *testing.T) {
+	sysfs := t.TempDir()
+	os.MkdirAll(filepath.Join(sysfs, "class/pps/pps0"), 0o755)
+	os.WriteFile(filepath.Join(sysfs, "class/pps/pps0/assert"), []byte("1.0#1\n"), 0o644)
+	type want struct{ chrony, ntpd, kernel, gps, gpsIfPresent, pps bool }
+	for _, tc := range []struct {
+		name string
+		edit func(c *config.Config)
+		want want
+	}{
+		{"auto", func(c *config.Config) {}, want{chrony: true, ntpd: true, kernel: true, gps: true, gpsIfPresent: true, pps: true}},
+		{"chrony named", func(c *config.Config) { c.Chrony.Address = "unix:///run/chrony/chronyd.sock" }, want{chrony: true, kernel: true}},
+		{"ntpd named", func(c *config.Config) { c.NTPD.Address = "127.0.0.1:123" }, want{ntpd: true, kernel: true}},
+		{"gpsd named: the daemon is still found", func(c *config.Config) { c.GPS.Address = "127.0.0.1:2947" }, want{chrony: true, ntpd: true, kernel: true, gps: true}},
+		{"fleet only", func(c *config.Config) { c.NTP = []string{"192.0.2.1"} }, want{}},
+		{"fleet and the local daemon", func(c *config.Config) { c.NTP = []string{"192.0.2.1"}; c.Chrony.Address = "[::1]:323" }, want{chrony: true, kernel: true}},
+		{"chrony off, kernel forced", func(c *config.Config) { c.Chrony.Address = "off"; c.Kernel.Enabled = "true" }, want{kernel: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := config.Default()
+			c.PPS.SysfsRoot = sysfs
+			tc.edit(&c)
+			s := probes(c)
+			got := want{s.Chrony != nil, s.NTPD != nil, s.Kernel != nil, s.GPS != nil, s.GPSIfPresent, s.PPS != nil}
+			if got != tc.want {
+				t.Errorf("probes %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
