@@ -28,6 +28,17 @@ var (
 	descTargetStatus = prometheus.NewDesc("ntphealth_target_status",
 		"Status of each remote NTP server checked from here (--ntp) as a Nagios code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
 		[]string{"target"}, nil)
+	// The daemon's view in ntphealth's own terms, the same for chronyd and
+	// ntpd (chrony_* mirrors chrony_exporter; an ntpd host has these).
+	descOffset = prometheus.NewDesc("ntphealth_offset_seconds",
+		"System clock offset reported by the time daemon, seconds; positive when the local clock is slow (RFC 5905).",
+		[]string{"daemon"}, nil)
+	descMaxError = prometheus.NewDesc("ntphealth_max_error_seconds",
+		"Bound on the clock's error: |offset| + root delay/2 + root dispersion, seconds.",
+		[]string{"daemon"}, nil)
+	descStratum = prometheus.NewDesc("ntphealth_stratum",
+		"Stratum of the time daemon.",
+		[]string{"daemon"}, nil)
 	descLastCheck = prometheus.NewDesc("ntphealth_last_check_timestamp_seconds",
 		"When the latest check ran, seconds since the Unix epoch; 0 before the first check.",
 		nil, nil)
@@ -49,7 +60,8 @@ type reportCollector struct {
 // Describe implements prometheus.Collector.
 func (c reportCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descBuildInfo, descStatus, descCheckStatus,
-		descProbeUp, descProbeDuration, descTargetStatus, descLastCheck, descPushTotal, descLastPushSuccess} {
+		descProbeUp, descProbeDuration, descOffset, descMaxError, descStratum, descTargetStatus, descLastCheck,
+		descPushTotal, descLastPushSuccess} {
 		ch <- d
 	}
 }
@@ -88,6 +100,11 @@ func (c reportCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if d := rep.Daemon; d != nil {
 		probe(d.Kind, d.Error, d.DurationSeconds, true)
+		if d.Error == "" {
+			gauge(descOffset, d.Tracking.SystemOffset, d.Kind)
+			gauge(descMaxError, d.Tracking.MaxError(), d.Kind)
+			gauge(descStratum, float64(d.Tracking.Stratum), d.Kind)
+		}
 	}
 	if k := rep.Kernel; k != nil {
 		probe("kernel", k.Error, 0, false)

@@ -125,10 +125,11 @@ func TestMetricsCases(t *testing.T) {
 			notWant: []string{"chrony_tracking_", "chrony_sources_"},
 		},
 		{
-			name: "ntpd: no chrony metrics",
+			name: "ntpd: no chrony metrics, the daemon-neutral ones",
 			rep: &health.Report{Status: health.OK, Time: fixedTime,
-				Daemon: &observe.Daemon{Kind: "ntpd", Tracking: observe.Tracking{Stratum: 2}}},
-			want:    []string{`ntphealth_probe_up{probe="ntpd"} 1`},
+				Daemon: &observe.Daemon{Kind: "ntpd", Tracking: observe.Tracking{Stratum: 2, SystemOffset: 0.0005, RootDelay: 0.002}}},
+			want: []string{`ntphealth_probe_up{probe="ntpd"} 1`, `ntphealth_offset_seconds{daemon="ntpd"} 0.0005`,
+				`ntphealth_max_error_seconds{daemon="ntpd"} 0.0015`, `ntphealth_stratum{daemon="ntpd"} 2`},
 			notWant: []string{"chrony_"},
 		},
 		{
