@@ -6,7 +6,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -35,6 +34,7 @@ import (
 	"github.com/ntphealth/ntphealth/internal/probe"
 	"github.com/ntphealth/ntphealth/internal/probe/chrony"
 	"github.com/ntphealth/ntphealth/internal/server"
+	"github.com/ntphealth/ntphealth/internal/syncbuf"
 )
 
 // binDir holds the binary built by ntphealthBinary; TestMain removes it.
@@ -179,31 +179,13 @@ func freeTCPAddr(t testing.TB) string {
 	return addr
 }
 
-// syncBuffer is a bytes.Buffer safe for the writer (the process) and readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // daemonProc is one running "ntphealth run".
 type daemonProc struct {
 	t      testing.TB
 	cmd    *exec.Cmd
 	base   string // http://HOST:PORT
 	config string
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	done   chan struct{}
 	err    error // the exit, once done is closed
 	client *http.Client
@@ -238,7 +220,7 @@ func launchRun(t testing.TB, listen string, yaml func(listen string) string, arg
 		t:      t,
 		base:   "http://" + listen,
 		config: filepath.Join(t.TempDir(), "ntphealth.yaml"),
-		logs:   &syncBuffer{},
+		logs:   &syncbuf.Buffer{},
 		done:   make(chan struct{}),
 		client: &http.Client{Timeout: 2 * time.Second},
 	}

@@ -10,10 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ntphealth/ntphealth/internal/syncbuf"
 )
 
 // Timings shared by the cells. Every bound is generous: it proves that
@@ -91,32 +92,13 @@ func runBin(t *testing.T, o runOpts, args ...string) result {
 // nobody is the unprivileged user the file-mode cells run as.
 var nobody = &syscall.Credential{Uid: 65534, Gid: 65534}
 
-// syncBuffer is a bytes.Buffer safe for a process writing and a test
-// reading at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // daemon is one running `ntphealth run`.
 type daemon struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	addr   string // HTTP listen address
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *syncbuf.Buffer
+	stderr *syncbuf.Buffer
 	done   chan struct{}
 	exit   int
 }
@@ -126,7 +108,7 @@ type daemon struct {
 // args leave the default).
 func startRun(t *testing.T, o runOpts, addr string, args ...string) *daemon {
 	t.Helper()
-	d := &daemon{t: t, addr: addr, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	d := &daemon{t: t, addr: addr, stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(bin, append([]string{"run"}, args...)...)
 	d.cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=/nonexistent"}, o.env...)
 	if o.cred != nil {

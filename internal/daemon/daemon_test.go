@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/ntphealth/ntphealth/internal/health"
 	"github.com/ntphealth/ntphealth/internal/observe"
+	"github.com/ntphealth/ntphealth/internal/syncbuf"
 )
 
 // stepObserver returns a daemon observation whose error flips on demand, and
@@ -132,7 +132,7 @@ func TestNewestReportWins(t *testing.T) {
 // A status change is logged once, with the summary; healthy repeats are not.
 func TestLogsStatusChangesOnly(t *testing.T) {
 	obs := &stepObserver{}
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	s := &sink{}
 	d := &Daemon{Sink: s, Logger: slog.New(slog.NewTextHandler(&buf, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -151,7 +151,7 @@ func TestLogsStatusChangesOnly(t *testing.T) {
 // keeps running. A valid one replaces it.
 func TestReload(t *testing.T) {
 	oldObs, newObs := &stepObserver{}, &stepObserver{}
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	s := &sink{}
 	var fail atomic.Bool
 	fail.Store(true)
@@ -177,21 +177,4 @@ func TestReload(t *testing.T) {
 	fail.Store(false)
 	hup <- struct{}{}
 	waitUntil(t, "new plan checking", func() bool { return newObs.rounds.Load() >= 1 })
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -14,7 +14,6 @@
 package ntpdtest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +29,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ntphealth/ntphealth/internal/syncbuf"
 )
 
 // EnvDir names the folder ntpsec was unpacked into (dpkg-deb -x).
@@ -108,7 +109,7 @@ type Daemon struct {
 	cmd   *exec.Cmd
 	netns *os.File
 	ipcns *os.File
-	log   *syncBuffer
+	log   *syncbuf.Buffer
 	done  chan struct{}
 
 	mu  sync.Mutex
@@ -127,7 +128,7 @@ func Start(t testing.TB, cfg Config) *Daemon {
 	}
 	script := `ip link set lo up && exec setpriv --bounding-set=-sys_time --inh-caps=-sys_time -- "$0" -n -c "$1"`
 	cmd := exec.Command("sh", "-c", script, bin, conf)
-	d := &Daemon{t: t, cmd: cmd, log: &syncBuffer{}, done: make(chan struct{})}
+	d := &Daemon{t: t, cmd: cmd, log: &syncbuf.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = d.log, d.log
 	// No Pdeathsig: it fires when the forking OS thread exits, and
 	// InNetns discards threads, which would kill ntpd mid-test.
@@ -246,24 +247,6 @@ func (d *Daemon) cleanup() {
 	if d.t.Failed() {
 		d.t.Logf("ntpd log:\n%s", d.log)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the daemon's writers and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // Feeder writes samples into the SHM segment until its context ends.
