@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -297,4 +298,18 @@ func TestHealthShowsLatestPush(t *testing.T) {
 		}
 		st.Update(r)
 	}
+}
+
+// TestHealthGolden pins the /health JSON, the documented schema that Kuma's
+// JSON-query monitor and scripts read (go test ./internal/server -update
+// rewrites it; a change here is a change of the public schema).
+func TestHealthGolden(t *testing.T) {
+	st := NewState(10)
+	st.Update(fixedReport())
+	rec := get(t, New(st, Options{}), http.MethodGet, "/health")
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, rec.Body.Bytes(), "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "health.golden", pretty.String()+"\n")
 }
