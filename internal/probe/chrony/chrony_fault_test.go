@@ -2,6 +2,10 @@ package chrony_test
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -73,5 +77,33 @@ func TestNoSocket(t *testing.T) {
 	d := chrony.Probe{Address: "unix:///nonexistent/chronyd.sock", Timeout: time.Second}.Observe(context.Background())
 	if !strings.Contains(d.Error, "no command socket there") {
 		t.Errorf("error %q", d.Error)
+	}
+}
+
+// TestStaleSocket: the socket file of a dead chronyd refuses the connection;
+// the probe says so and leaves no socket file of its own behind, in that
+// directory or the temp directory, however often it is asked.
+func TestStaleSocket(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "chronyd.sock")
+	l, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close() // the file stays, nothing listens: a dead chronyd's socket
+	ours := func() []string {
+		a, _ := filepath.Glob(filepath.Join(dir, "ntphealth.*.sock"))
+		b, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("ntphealth.%d.*.sock", os.Getpid())))
+		return append(a, b...)
+	}
+	for range 3 {
+		d := chrony.Probe{Address: "unix://" + path, Timeout: time.Second}.Observe(context.Background())
+		if !strings.Contains(d.Error, "connection refused") {
+			t.Errorf("error %q, want connection refused", d.Error)
+		}
+	}
+	if left := ours(); len(left) != 0 {
+		t.Errorf("socket files left behind: %v", left)
 	}
 }

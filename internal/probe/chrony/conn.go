@@ -2,6 +2,7 @@ package chrony
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -38,8 +39,14 @@ func dial(ctx context.Context, address string) (conn net.Conn, cleanup func(), e
 		raddr := &net.UnixAddr{Name: remote, Net: "unixgram"}
 		c, err := net.DialUnix("unixgram", laddr, raddr)
 		if err != nil {
+			// DialUnix binds before it connects: a refused connect
+			// (a stale socket of a dead chronyd) leaves our file behind.
+			os.Remove(local)
 			lastErr = err
-			continue
+			if errors.Is(err, os.ErrPermission) {
+				continue // may not bind here: try the next directory
+			}
+			return nil, nil, err
 		}
 		_ = os.Chmod(local, 0o666)
 		return c, func() { os.Remove(local) }, nil
