@@ -50,6 +50,9 @@ func newHeartbeat(kind, service, example, rawURL string, o Options, start, body 
 	if !strings.Contains(s, "://") {
 		return nil, fmt.Errorf("%s: URL has no scheme: start it with https:// (%s)", kind, advice)
 	}
+	if strings.ContainsAny(s, " \t\r\n") {
+		return nil, fmt.Errorf("%s: URL holds a space or line break: paste it again without one (%s)", kind, advice)
+	}
 	u, err := url.Parse(s)
 	if err != nil || u.Opaque != "" {
 		return nil, fmt.Errorf("%s: URL is malformed (a stray space or character?): %s", kind, advice)
