@@ -73,41 +73,18 @@ func (f *sourceFlags) load(fs *flag.FlagSet, stderr io.Writer) (config.Config, e
 	for _, w := range cfg.Warnings {
 		fmt.Fprintln(stderr, "ntphealth: warning:", w)
 	}
-	if set["chrony"] {
-		cfg.Chrony.Address = f.chrony
-		cfg.SetOrigin("chrony.address", "--chrony")
-	}
-	if set["ntpd"] {
-		cfg.NTPD.Address = f.ntpd
-		cfg.SetOrigin("ntpd.address", "--ntpd")
-	}
-	if set["gpsd"] {
-		cfg.GPS.Address = f.gpsd
-		cfg.SetOrigin("gps.address", "--gpsd")
-	}
-	if set["pps"] {
-		cfg.PPS.Device = f.pps
-		cfg.SetOrigin("pps.device", "--pps")
-	}
-	if set["sysfs-root"] {
-		cfg.PPS.SysfsRoot = f.sysfsRoot
-		cfg.SetOrigin("pps.sysfs_root", "--sysfs-root")
-	}
-	if set["ntp"] {
-		cfg.NTP = f.ntp
-		cfg.SetOrigin("ntp", "--ntp")
-	}
-	if set["kernel"] {
-		cfg.Kernel.Enabled = f.kernel
-		cfg.SetOrigin("kernel.enabled", "--kernel")
-	}
-	if set["timeout"] {
-		cfg.Timeout = f.timeout
-		cfg.SetOrigin("timeout", "--timeout")
-	}
-	if set["prefer"] {
-		cfg.Checks.Prefer = f.prefer
-		cfg.SetOrigin("checks.prefer", "--prefer")
+	for _, o := range []override{
+		{"chrony", "chrony.address", func() { cfg.Chrony.Address = f.chrony }},
+		{"ntpd", "ntpd.address", func() { cfg.NTPD.Address = f.ntpd }},
+		{"gpsd", "gps.address", func() { cfg.GPS.Address = f.gpsd }},
+		{"pps", "pps.device", func() { cfg.PPS.Device = f.pps }},
+		{"sysfs-root", "pps.sysfs_root", func() { cfg.PPS.SysfsRoot = f.sysfsRoot }},
+		{"ntp", "ntp", func() { cfg.NTP = f.ntp }},
+		{"kernel", "kernel.enabled", func() { cfg.Kernel.Enabled = f.kernel }},
+		{"timeout", "timeout", func() { cfg.Timeout = f.timeout }},
+		{"prefer", "checks.prefer", func() { cfg.Checks.Prefer = f.prefer }},
+	} {
+		o.apply(&cfg, set)
 	}
 	if set["push-url"] {
 		cfg.SetPushURL(f.pushURL, "--push-url")
@@ -143,4 +120,19 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("unexpected argument %q (flags start with -)", fs.Arg(0))
 	}
 	return nil
+}
+
+// override is a flag that replaces a config key when it was given.
+type override struct {
+	flag, key string
+	set       func()
+}
+
+// apply sets the key from the flag, if given, and records that later
+// errors about the key should name the flag.
+func (o override) apply(cfg *config.Config, given map[string]bool) {
+	if given[o.flag] {
+		o.set()
+		cfg.SetOrigin(o.key, "--"+o.flag)
+	}
 }

@@ -66,17 +66,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		set := map[string]bool{}
 		fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-		if set["listen"] {
-			cfg.Listen = *listen
-			cfg.SetOrigin("listen", "--listen")
-		}
-		if set["interval"] {
-			cfg.Interval = *interval
-			cfg.SetOrigin("interval", "--interval")
-		}
-		if set["log-format"] {
-			cfg.LogFormat = *logFormat
-			cfg.SetOrigin("log_format", "--log-format")
+		for _, o := range []override{
+			{"listen", "listen", func() { cfg.Listen = *listen }},
+			{"interval", "interval", func() { cfg.Interval = *interval }},
+			{"log-format", "log_format", func() { cfg.LogFormat = *logFormat }},
+		} {
+			o.apply(&cfg, set)
 		}
 		return cfg, cfg.Validate()
 	}
