@@ -86,6 +86,15 @@ func (d *Daemon) Run(ctx context.Context, plan Plan, hup <-chan struct{}) error 
 			continue
 		case <-timer.C:
 		}
+		// A reload asked for during the last round applies before this one:
+		// when a round outlasts the interval, the timer is due at once and
+		// select alone would pick it over the reload half the time, round
+		// after round.
+		select {
+		case <-hup:
+			d.reload()
+		default:
+		}
 		p := d.currentPlan()
 		start := time.Now()
 		report := health.Evaluate(p.Observer.Observe(ctx), p.Policy)

@@ -178,3 +178,57 @@ func TestReload(t *testing.T) {
 	hup <- struct{}{}
 	waitUntil(t, "new plan checking", func() bool { return newObs.rounds.Load() >= 1 })
 }
+
+// gateObserver holds each round until the test releases it.
+type gateObserver struct {
+	stepObserver
+	started chan struct{}
+	release chan struct{}
+}
+
+func (o *gateObserver) Observe(ctx context.Context) observe.Observation {
+	o.started <- struct{}{}
+	<-o.release
+	return o.stepObserver.Observe(ctx)
+}
+
+// A SIGHUP that arrives while a round outlasts the interval (a probe waiting
+// out its deadline) is applied before the next round, every time: the due
+// timer must not win over it. Each trial fails half the time without the
+// priority, so 8 trials miss a regression once in 256 runs.
+func TestReloadBeforeNextRoundWhenRoundsOverrun(t *testing.T) {
+	for trial := range 8 {
+		oldObs := &gateObserver{started: make(chan struct{}), release: make(chan struct{})}
+		newObs := &gateObserver{started: make(chan struct{}, 16), release: make(chan struct{})}
+		close(newObs.release)
+		d := &Daemon{Sink: &sink{}, Logger: slog.New(slog.DiscardHandler),
+			Reload: func() (Plan, error) {
+				return Plan{Observer: newObs, Policy: health.DefaultPolicy(), Interval: time.Second}, nil
+			}}
+		hup := make(chan struct{}, 1)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			d.Run(ctx, Plan{Observer: oldObs, Policy: health.DefaultPolicy(), Interval: time.Second}, hup)
+		}()
+		<-oldObs.started
+		hup <- struct{}{}
+		// Outlast the 1 s interval so the timer is due when the round ends.
+		time.Sleep(1100 * time.Millisecond)
+		oldObs.release <- struct{}{}
+		select {
+		case <-newObs.started:
+		case <-oldObs.started:
+			t.Errorf("trial %d: the old plan ran another round before the pending reload", trial)
+			close(oldObs.release)
+		case <-time.After(5 * time.Second):
+			t.Errorf("trial %d: no round within 5 s of the reload", trial)
+		}
+		cancel()
+		<-done
+		if t.Failed() {
+			return
+		}
+	}
+}
