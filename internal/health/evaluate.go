@@ -87,8 +87,8 @@ func daemonChecks(d *observe.Daemon, p Policy) []Check {
 		checkStale(sel, hasSel, p),
 		checkSources(d, p),
 		checkSkew(t, p),
-		checkStratum(t, hasSel, p),
-		checkLeap(t, p),
+		checkStratum(t.Stratum, p.StratumWarn, hasSel),
+		checkLeap(t.Leap, p.LeapPending),
 	}
 	return checks
 }
@@ -263,22 +263,26 @@ func checkSkew(t observe.Tracking, p Policy) Check {
 	return c
 }
 
-func checkStratum(t observe.Tracking, hasSel bool, p Policy) Check {
-	c := Check{Name: "stratum", Status: OK, Value: ptr(float64(t.Stratum)), Unit: "stratum",
-		Message: fmt.Sprintf("stratum %d", t.Stratum)}
-	if hasSel && p.StratumWarn > 0 && t.Stratum > p.StratumWarn {
+// checkStratum warns when stratum is above warnAbove (0 turns it off);
+// judged is false when the stratum means nothing (no source selected, or a
+// server's 16 that synchronized already reports).
+func checkStratum(stratum, warnAbove int, judged bool) Check {
+	c := Check{Name: "stratum", Status: OK, Value: ptr(float64(stratum)), Unit: "stratum",
+		Message: fmt.Sprintf("stratum %d", stratum)}
+	if judged && warnAbove > 0 && stratum > warnAbove {
 		c.Status = Warning
-		c.Message += fmt.Sprintf(", above the limit of %d", p.StratumWarn)
+		c.Message += fmt.Sprintf(", above the limit of %d", warnAbove)
 	}
 	return c
 }
 
-func checkLeap(t observe.Tracking, p Policy) Check {
+// checkLeap reports an announced leap second with the pending verdict.
+func checkLeap(leap observe.Leap, pending Status) Check {
 	c := Check{Name: "leap", Status: OK, Message: "no leap second pending"}
-	switch t.Leap {
+	switch leap {
 	case observe.LeapInsert, observe.LeapDelete:
-		c.Status = p.LeapPending
-		c.Message = "leap second pending: " + t.Leap.String()
+		c.Status = pending
+		c.Message = "leap second pending: " + leap.String()
 	case observe.LeapNotInSync:
 		c.Message = "leap status unknown: not synchronised"
 	}

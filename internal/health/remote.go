@@ -94,8 +94,8 @@ func RemoteChecks(r *observe.Remote, p RemotePolicy) []Check {
 		remoteFreeRunning(r, p),
 		remoteOffset(r, p),
 		remoteMaxError(r, p),
-		remoteStratum(r, p),
-		remoteLeap(r, p),
+		checkStratum(r.Stratum, p.StratumWarn, r.Stratum < 16),
+		checkLeap(r.Leap, p.LeapPending),
 	}
 }
 
@@ -152,27 +152,5 @@ func remoteMaxError(r *observe.Remote, p RemotePolicy) Check {
 	me := r.MaxError()
 	c := measure("max_error", me, p.MaxErrorWarn.Seconds(), p.MaxErrorCrit.Seconds(), "s")
 	c.Message = fmt.Sprintf("maximum error %s (|offset| + root distance)", FormatSeconds(me, false)) + limitNote(c)
-	return c
-}
-
-func remoteStratum(r *observe.Remote, p RemotePolicy) Check {
-	c := Check{Name: "stratum", Status: OK, Value: ptr(float64(r.Stratum)), Unit: "stratum",
-		Message: fmt.Sprintf("stratum %d", r.Stratum)}
-	if p.StratumWarn > 0 && r.Stratum > p.StratumWarn && r.Stratum < 16 {
-		c.Status = Warning
-		c.Message += fmt.Sprintf(", above the limit of %d", p.StratumWarn)
-	}
-	return c
-}
-
-func remoteLeap(r *observe.Remote, p RemotePolicy) Check {
-	c := Check{Name: "leap", Status: OK, Message: "no leap second pending"}
-	switch r.Leap {
-	case observe.LeapInsert, observe.LeapDelete:
-		c.Status = p.LeapPending
-		c.Message = "leap second pending: " + r.Leap.String()
-	case observe.LeapNotInSync:
-		c.Message = "leap status unknown: not synchronised"
-	}
 	return c
 }
