@@ -62,21 +62,14 @@ type Kuma struct {
 
 // NewKuma checks rawURL (see ParseKumaURL) and the options.
 func NewKuma(rawURL string, o Options, ping PingOptions) (*Kuma, error) {
-	u, err := ParseKumaURL(rawURL)
+	u, s, err := kumaService.newSender(rawURL, o)
 	if err != nil {
+		return nil, err
+	}
+	if ping, err = ping.withDefaults(); err != nil {
 		return nil, fmt.Errorf("kuma: %w", err)
 	}
-	o, err = o.withDefaults()
-	if err != nil {
-		return nil, fmt.Errorf("kuma: %w", err)
-	}
-	ping, err = ping.withDefaults()
-	if err != nil {
-		return nil, fmt.Errorf("kuma: %w", err)
-	}
-	k := &Kuma{url: u, ping: ping}
-	k.s = sender{o: o, target: "kuma " + u.Redacted(), secrets: []string{u.Token}}
-	return k, nil
+	return &Kuma{url: u, ping: ping, s: s}, nil
 }
 
 // Target names the target with its token hidden.

@@ -27,14 +27,11 @@ type Peekaping struct {
 
 // NewPeekaping checks rawURL (as Peekaping shows it, a pasted query is dropped).
 func NewPeekaping(rawURL string, o Options) (*Peekaping, error) {
-	u, err := parsePushURL(rawURL, "/api/v1/push/", "Peekaping", "https://peekaping.example/api/v1/push/<token>")
+	u, s, err := peekapingService.newSender(rawURL, o)
 	if err != nil {
-		return nil, fmt.Errorf("peekaping: %w", err)
+		return nil, err
 	}
-	if o, err = o.withDefaults(); err != nil {
-		return nil, fmt.Errorf("peekaping: %w", err)
-	}
-	return &Peekaping{url: u, s: sender{o: o, target: "peekaping " + u.Redacted(), secrets: []string{u.Token}}}, nil
+	return &Peekaping{url: u, s: s}, nil
 }
 
 // Target names the target with its token hidden.

@@ -31,14 +31,40 @@ func (p PushURL) Redacted() string { return Redact(p.Base) + p.Prefix + mask }
 // (Kuma answers /api/push/TOKEN/ with its web page and records nothing). A
 // URL without a scheme, or without /api/push/<token>, is refused with a
 // message that shows what a push URL looks like. No error quotes the token.
-func ParseKumaURL(raw string) (PushURL, error) {
-	return parsePushURL(raw, "/api/push/", "Uptime Kuma", "https://kuma.example/api/push/<token>")
+func ParseKumaURL(raw string) (PushURL, error) { return kumaService.parse(raw) }
+
+// tokenService is a service whose push URLs are <base><prefix><token>.
+type tokenService struct {
+	// kind names the target in logs and prefixes its errors ("kuma").
+	kind string
+	// name and example go into the advice of a URL error.
+	name, example string
+	prefix        string
 }
 
-// parsePushURL implements ParseKumaURL for any prefix.
-func parsePushURL(raw, prefix, service, example string) (PushURL, error) {
+var (
+	kumaService      = tokenService{"kuma", "Uptime Kuma", "https://kuma.example/api/push/<token>", "/api/push/"}
+	tianjiService    = tokenService{"tianji", "Tianji", "https://tianji.example/api/push/<token>", "/api/push/"}
+	peekapingService = tokenService{"peekaping", "Peekaping", "https://peekaping.example/api/v1/push/<token>", "/api/v1/push/"}
+)
+
+// newSender checks rawURL and o, and returns the push URL and the sender
+// that delivers to it, the token kept out of its name and its errors.
+func (ts tokenService) newSender(rawURL string, o Options) (PushURL, sender, error) {
+	u, err := ts.parse(rawURL)
+	if err == nil {
+		o, err = o.withDefaults()
+	}
+	if err != nil {
+		return PushURL{}, sender{}, fmt.Errorf("%s: %w", ts.kind, err)
+	}
+	return u, sender{o: o, target: ts.kind + " " + u.Redacted(), secrets: []string{u.Token}}, nil
+}
+
+// parse implements ParseKumaURL for any token service.
+func (ts tokenService) parse(raw string) (PushURL, error) {
 	s := strings.TrimSpace(raw)
-	advice := fmt.Sprintf("a %s push URL looks like %s: copy it from the monitor's page", service, example)
+	advice := fmt.Sprintf("a %s push URL looks like %s: copy it from the monitor's page", ts.name, ts.example)
 	if s == "" {
 		return PushURL{}, fmt.Errorf("push URL is empty: %s", advice)
 	}
@@ -62,16 +88,16 @@ func parsePushURL(raw, prefix, service, example string) (PushURL, error) {
 		return PushURL{}, fmt.Errorf("push URL is malformed: %s", advice)
 	}
 	p := u.Path
-	i := strings.Index(p, prefix)
+	i := strings.Index(p, ts.prefix)
 	if i < 0 {
-		if strings.HasSuffix(strings.TrimRight(p, "/"), strings.TrimRight(prefix, "/")) {
-			return PushURL{}, fmt.Errorf("push URL has no token after %s: %s", prefix, advice)
+		if strings.HasSuffix(strings.TrimRight(p, "/"), strings.TrimRight(ts.prefix, "/")) {
+			return PushURL{}, fmt.Errorf("push URL has no token after %s: %s", ts.prefix, advice)
 		}
-		return PushURL{}, fmt.Errorf("not a %s push URL (no %s<token> in its path): %s", service, prefix, advice)
+		return PushURL{}, fmt.Errorf("not a %s push URL (no %s<token> in its path): %s", ts.name, ts.prefix, advice)
 	}
-	token := strings.TrimRight(p[i+len(prefix):], "/")
+	token := strings.TrimRight(p[i+len(ts.prefix):], "/")
 	if token == "" {
-		return PushURL{}, fmt.Errorf("push URL has no token after %s: %s", prefix, advice)
+		return PushURL{}, fmt.Errorf("push URL has no token after %s: %s", ts.prefix, advice)
 	}
 	if strings.Contains(token, "/") {
 		return PushURL{}, fmt.Errorf("push URL has more path after the token: %s", advice)
@@ -80,5 +106,5 @@ func parsePushURL(raw, prefix, service, example string) (PushURL, error) {
 		return PushURL{}, fmt.Errorf("push URL token contains spaces or invalid characters: %s", advice)
 	}
 	base := url.URL{Scheme: strings.ToLower(u.Scheme), User: u.User, Host: u.Host, Path: p[:i]}
-	return PushURL{Base: base.String(), Prefix: prefix, Token: token}, nil
+	return PushURL{Base: base.String(), Prefix: ts.prefix, Token: token}, nil
 }

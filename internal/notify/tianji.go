@@ -27,14 +27,11 @@ type Tianji struct {
 
 // NewTianji checks rawURL (a pasted query is dropped).
 func NewTianji(rawURL string, o Options) (*Tianji, error) {
-	u, err := parsePushURL(rawURL, "/api/push/", "Tianji", "https://tianji.example/api/push/<token>")
+	u, s, err := tianjiService.newSender(rawURL, o)
 	if err != nil {
-		return nil, fmt.Errorf("tianji: %w", err)
+		return nil, err
 	}
-	if o, err = o.withDefaults(); err != nil {
-		return nil, fmt.Errorf("tianji: %w", err)
-	}
-	return &Tianji{url: u, s: sender{o: o, target: "tianji " + u.Redacted(), secrets: []string{u.Token}}}, nil
+	return &Tianji{url: u, s: s}, nil
 }
 
 // Target names the target with its token hidden.
