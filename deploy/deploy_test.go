@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ntphealth/ntphealth/internal/testenv"
 )
 
 // unitFiles are the units shipped in systemd/.
@@ -23,7 +25,7 @@ const installedBinary = "/usr/bin/ntphealth"
 // binary). verify exits 0 even for unknown keys and bad values, which it only
 // prints, so any output fails the test.
 func TestUnitsVerify(t *testing.T) {
-	analyze := requireTool(t, "systemd-analyze", "systemd")
+	analyze := testenv.Tool(t, "systemd", "systemd-analyze")
 	bin := ntphealthBinary(t)
 
 	dir := t.TempDir()
@@ -59,7 +61,7 @@ var exposureRe = regexp.MustCompile(`Overall exposure level for \S+: ([0-9.]+)`)
 // TestUnitsSecurity keeps the sandbox from regressing: systemd-analyze
 // security --offline with --threshold fails the unit above maxExposure.
 func TestUnitsSecurity(t *testing.T) {
-	analyze := requireTool(t, "systemd-analyze", "systemd")
+	analyze := testenv.Tool(t, "systemd", "systemd-analyze")
 	for name, max := range maxExposure {
 		t.Run(name, func(t *testing.T) {
 			threshold := strconv.Itoa(int(max * 10)) // --threshold counts tenths: 1.4 is 14

@@ -35,6 +35,7 @@ import (
 	"github.com/ntphealth/ntphealth/internal/probe/chrony"
 	"github.com/ntphealth/ntphealth/internal/server"
 	"github.com/ntphealth/ntphealth/internal/syncbuf"
+	"github.com/ntphealth/ntphealth/internal/testenv"
 )
 
 // binDir holds the binary built by ntphealthBinary; TestMain removes it.
@@ -668,13 +669,7 @@ func waitPushes(t testing.TB, rc *receiver, n int, timeout time.Duration) {
 // Each call adds one command of its own.
 func chronydCommands(t testing.TB, c *chronytest.Chronyd) int {
 	t.Helper()
-	bin, err := exec.LookPath("chronyc")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chronyc not found: apt-get install chrony")
-		}
-		t.Skip("chronyc not found (apt-get install chrony)")
-	}
+	bin := testenv.Tool(t, "chrony", "chronyc")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	sock := strings.TrimPrefix(c.UnixAddr(), "unix://")

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ntphealth/ntphealth/internal/testenv"
 )
 
 // fixture writes stand-ins for the inputs other parts of the repository
@@ -49,7 +51,7 @@ func buildFixture(t *testing.T, src sources, extra ...string) string {
 
 func dpkgDeb(t *testing.T, args ...string) string {
 	t.Helper()
-	tool := requireTool(t, "dpkg-deb", "dpkg")
+	tool := testenv.Tool(t, "dpkg", "dpkg-deb")
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, tool, args...).CombinedOutput()

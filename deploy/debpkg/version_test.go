@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/ntphealth/ntphealth/internal/testenv"
 )
 
 func TestDebianVersion(t *testing.T) {
@@ -44,7 +46,7 @@ func TestDebianVersionRefused(t *testing.T) {
 // TestDebianVersionOrder checks the point of the mapping with dpkg itself:
 // the Debian versions sort in the order of the releases they come from.
 func TestDebianVersionOrder(t *testing.T) {
-	dpkg := requireTool(t, "dpkg", "dpkg")
+	dpkg := testenv.Tool(t, "dpkg", "dpkg")
 	ordered := []string{"v1.2.3-rc1", "v1.2.3-rc2", "v1.2.3", "v1.2.3-dirty", "v1.2.3-2-gaaaaaaa", "v1.2.3-10-gbbbbbbb", "v1.2.4-rc1", "v1.10.0"}
 	for i := 1; i < len(ordered); i++ {
 		a, err := debianVersion(ordered[i-1])

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/probe/chrony"
+	"github.com/ntphealth/ntphealth/internal/testenv"
 )
 
 // Options says what the rig configures. The zero value is a chronyd with no
@@ -132,17 +133,7 @@ func chronydPath(t testing.TB) string {
 	if p := os.Getenv("CHRONYD"); p != "" {
 		return p
 	}
-	if p, err := exec.LookPath("chronyd"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/chronyd"); err == nil {
-		return "/usr/sbin/chronyd"
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("chronytest: chronyd not found: apt-get install chrony")
-	}
-	t.Skip("chronytest: chronyd not found (apt-get install chrony); skipping")
-	return ""
+	return testenv.Tool(t, "chrony", "chronyd")
 }
 
 // makeDirs creates the instance's directories. They are not t.TempDir():
@@ -151,10 +142,7 @@ func chronydPath(t testing.TB) string {
 // reach its socket directory.
 func (c *Chronyd) makeDirs() {
 	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			c.t.Fatalf("chronytest: chronyd must start as root (it drops to _chrony); run the tests as root")
-		}
-		c.t.Skip("chronytest: chronyd must start as root; skipping")
+		testenv.Missing(c.t, "chronytest: chronyd must start as root (it drops to _chrony); run the tests as root")
 	}
 	dir, err := os.MkdirTemp("/tmp", "chronytest")
 	if err != nil {

@@ -31,6 +31,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ntphealth/ntphealth/internal/syncbuf"
+	"github.com/ntphealth/ntphealth/internal/testenv"
 )
 
 // EnvDir names the folder ntpsec was unpacked into (dpkg-deb -x).
@@ -64,11 +65,7 @@ func Binary(t testing.TB) string {
 		missing = append(missing, "the ntpd rig needs root to create network and IPC namespaces")
 	}
 	if len(missing) > 0 {
-		msg := strings.Join(missing, "; ")
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testenv.Missing(t, strings.Join(missing, "; "))
 	}
 	return bin
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ntphealth/ntphealth/internal/testenv"
 )
 
 // go test ./internal/server -run TestStatusPageInChromium -docs-screenshot
@@ -23,16 +25,7 @@ var docsScreenshot = flag.Bool("docs-screenshot", false, "copy the status page s
 // chromium finds Debian's chromium; in CI its absence fails the test.
 func chromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not found: apt-get install chromium (Debian package chromium)")
-	}
-	t.Skip("chromium not found: apt-get install chromium to run the browser test")
-	return ""
+	return testenv.Tool(t, "chromium", "chromium", "chromium-browser")
 }
 
 // artifactDir is $NTPHEALTH_ARTIFACTS, or a temporary directory.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ntphealth/ntphealth/internal/testenv"
 )
 
 // receiver is what the fake GPS receiver reports.
@@ -136,17 +137,7 @@ func nmeaCycle(now time.Time, r receiver) string {
 // gpsdBinary finds gpsd, or fails (CI) or skips the test.
 func gpsdBinary(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("gpsd"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/gpsd"); err == nil {
-		return "/usr/sbin/gpsd"
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("gpsd not found: apt-get install --no-install-recommends gpsd")
-	}
-	t.Skip("gpsd not found (apt-get install --no-install-recommends gpsd)")
-	return ""
+	return testenv.Tool(t, "gpsd", "gpsd")
 }
 
 var (
