@@ -168,18 +168,6 @@ func runYAML(chronyAddr, listen string, extra string, targets ...target) string 
 	return b.String()
 }
 
-// freeTCPAddr returns a loopback address nothing listens on now.
-func freeTCPAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // daemonProc is one running "ntphealth run".
 type daemonProc struct {
 	t      testing.TB
@@ -199,7 +187,7 @@ type daemonProc struct {
 func startRun(t testing.TB, yaml func(listen string) string, args ...string) *daemonProc {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
-		p := launchRun(t, freeTCPAddr(t), yaml, args)
+		p := launchRun(t, testenv.FreeTCPAddr(t), yaml, args)
 		if p.serving(15 * time.Second) {
 			p.waitHealth(15*time.Second, "a first report", func(code int, r health.Report) bool {
 				return !strings.Contains(r.Summary, "no check has run yet") && !r.Time.IsZero()
@@ -485,7 +473,7 @@ func (p *daemonProc) metric(sample string) float64 {
 
 // refusedURL is a push URL on a loopback port nothing listens on.
 func refusedURL(t testing.TB) string {
-	return "http://" + freeTCPAddr(t) + "/api/push/" + token
+	return "http://" + testenv.FreeTCPAddr(t) + "/api/push/" + token
 }
 
 // TestRunPushFaults: a push target that refuses, answers in 3 s, answers

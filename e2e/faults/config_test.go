@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ntphealth/ntphealth/internal/testenv"
 )
 
 // configCase is one bad config and what ntphealth must say about it.
@@ -78,7 +80,7 @@ func TestConfigFaults(t *testing.T) {
 					path := c.setup(t, dir)
 					args := []string{cmd, "--config", path}
 					if cmd == "run" {
-						args = append(args, "--listen", freeAddr(t))
+						args = append(args, "--listen", testenv.FreeTCPAddr(t))
 					}
 					r := runBin(t, runOpts{cred: c.cred, bound: slack}, args...)
 					if r.exit != 3 {
@@ -151,7 +153,7 @@ func reloadCells(t *testing.T, tb *table, c chronydState, p pushState, next chro
 		}
 	}
 	write(configYAML(c.addr, pushURL), 0o600)
-	addr := freeAddr(t)
+	addr := testenv.FreeTCPAddr(t)
 	d := startRun(t, runOpts{cred: nobody}, addr, "--config", path, "--listen", addr, "--interval", "1s")
 	dims := func(step string) []string { return []string{c.name + "+" + p.name, step} }
 

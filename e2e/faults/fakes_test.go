@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ntphealth/ntphealth/internal/testenv"
 )
 
 // garbageUDP answers every datagram with bytes that are not a chronyd
@@ -171,23 +173,5 @@ func pushStates(hold <-chan struct{}) []pushState {
 // refusedURL returns a Kuma push URL on a loopback port where nothing
 // listens.
 func refusedURL(t *testing.T, token string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr + "/api/push/" + token
-}
-
-// freeAddr returns a loopback TCP address that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return "http://" + testenv.FreeTCPAddr(t) + "/api/push/" + token
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ntphealth/ntphealth/internal/chronytest"
 	"github.com/ntphealth/ntphealth/internal/observe"
+	"github.com/ntphealth/ntphealth/internal/testenv"
 )
 
 // chronydState is one row of the chronyd dimension: where the probe is
@@ -42,7 +43,7 @@ func chronydStates(t *testing.T) []chronydState {
 	paused.Pause()
 	t.Cleanup(paused.Resume)
 
-	absent := freeAddr(t) // nothing listens on this UDP port either
+	absent := testenv.FreeTCPAddr(t) // nothing listens on this UDP port either
 	late := slowRelay(t, good.UDPAddr(), probeTimeout+time.Second)
 	noAnswer := func(addr string) string {
 		return "chronyd not reachable at " + addr + ": tracking request: no answer in time"

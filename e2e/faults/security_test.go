@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ntphealth/ntphealth/internal/testenv"
 )
 
 // planted is the push token the security tests hide everywhere a user may
@@ -193,7 +195,7 @@ func TestTokenNeverShownByRun(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			path := filepath.Join(dir, "ntphealth.yaml")
-			addr := freeAddr(t)
+			addr := testenv.FreeTCPAddr(t)
 			states := pushStates(hold)
 			urlFor := func(p pushState) string {
 				if p.handler == nil {

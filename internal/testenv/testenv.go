@@ -1,11 +1,12 @@
-// Package testenv holds the one rule for a test that needs something from
-// the machine (a daemon, a tool, root): where it is missing, the test fails
-// under CI (env CI set), so an integration test never skips silently there,
-// and skips elsewhere. The message says what to install.
+// Package testenv is what tests ask of the machine. The one rule for a
+// daemon, a tool or root that is missing: the test fails under CI (env CI
+// set), so an integration test never skips silently there, and skips
+// elsewhere; the message says what to install. And a free loopback port.
 package testenv
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,4 +43,17 @@ func Tool(t testing.TB, debianPackage string, names ...string) string {
 func isExecutable(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// FreeTCPAddr returns a loopback TCP address ("127.0.0.1:port") that nothing
+// listened on a moment ago: for a server the test starts, or a target that
+// refuses connections.
+func FreeTCPAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

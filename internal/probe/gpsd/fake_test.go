@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/testenv"
 )
 
 // fakeServer answers each connection with serve; for faults a real gpsd
@@ -140,10 +141,7 @@ func TestCancelled(t *testing.T) {
 }
 
 func TestNothingListens(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
-	o := Probe{Address: addr}.Observe(context.Background())
+	o := Probe{Address: testenv.FreeTCPAddr(t)}.Observe(context.Background())
 	if !strings.Contains(o.Error, "connection refused") || !strings.Contains(o.Error, "is gpsd running") {
 		t.Fatalf("error %q", o.Error)
 	}
