@@ -118,7 +118,7 @@ func TestCheckScenarios(t *testing.T) {
 		k := newKuma(t)
 		for _, addr := range []string{c.UDPAddr(), c.UnixAddr()} {
 			code, r, _ := runCheck(t, "--chrony", addr, "--push-url", k.url())
-			if code != 0 || !strings.HasPrefix(r.Summary, "OK: PPS* stratum 1, offset ") {
+			if code != 0 || !strings.HasPrefix(r.Summary, "OK: PPS* stratum 1, clock ") {
 				t.Errorf("%s: exit %d, summary %q", addr, code, r.Summary)
 			}
 			p := k.last(t)

@@ -143,7 +143,7 @@ func checkSynchronized(t observe.Tracking, sel observe.Source, hasSel bool) Chec
 
 func checkOffset(t observe.Tracking, p Policy) Check {
 	c := measure("offset", math.Abs(t.SystemOffset), p.OffsetWarn.Seconds(), p.OffsetCrit.Seconds(), "s")
-	c.Message = fmt.Sprintf("system clock offset %s", FormatSeconds(t.SystemOffset, true)) + limitNote(c)
+	c.Message = ClockVersus("system clock", t.SystemOffset, "the reference time") + limitNote(c)
 	return c
 }
 

@@ -40,7 +40,7 @@ func TestEvaluate(t *testing.T) {
 			mutate:  func(d *observe.Daemon, p *Policy) {},
 			status:  OK,
 			checks:  map[string]Status{"reachable": OK, "synchronized": OK, "free_running": OK, "offset": OK, "preferred_source": OK, "stale_source": OK},
-			summary: "OK: PPS* stratum 1, offset +800 ns, max error 3.3 µs",
+			summary: "OK: PPS* stratum 1, clock 800 ns behind reference, max error 3.3 µs",
 		},
 		{
 			name: "chronyd not reachable",
@@ -160,7 +160,7 @@ func TestEvaluate(t *testing.T) {
 			},
 			status:  Warning,
 			checks:  map[string]Status{"offset": Warning, "max_error": OK},
-			summary: "WARNING: system clock offset -2.0 ms, above the 1.0 ms limit",
+			summary: "WARNING: system clock 2.0 ms ahead of the reference time, above the 1.0 ms limit",
 		},
 		{
 			name: "offset critical",

@@ -144,7 +144,7 @@ func remoteFreeRunning(r *observe.Remote, p RemotePolicy) Check {
 
 func remoteOffset(r *observe.Remote, p RemotePolicy) Check {
 	c := measure("offset", math.Abs(r.Offset), p.OffsetWarn.Seconds(), p.OffsetCrit.Seconds(), "s")
-	c.Message = fmt.Sprintf("local clock %s against %s (positive: local ahead)", FormatSeconds(r.Offset, true), r.Target) + limitNote(c)
+	c.Message = ClockVersus("local clock", r.Offset, r.Target) + limitNote(c)
 	return c
 }
 

@@ -44,7 +44,7 @@ func TestRemoteChecks(t *testing.T) {
 			name: "offset above warn",
 			edit: func(r *observe.Remote) { r.Offset = 0.02 },
 			want: map[string]Status{"offset": Warning},
-			msg:  map[string]string{"offset": "+20.0 ms"},
+			msg:  map[string]string{"offset": "local clock 20.0 ms behind ntp1.example"},
 		},
 		{
 			name: "offset below -crit",

@@ -27,7 +27,7 @@ type Check struct {
 // was observed.
 type Report struct {
 	Status Status `json:"status"`
-	// Summary is the one line that is pushed ("OK: PPS* stratum 1, offset +0.8 µs, ...").
+	// Summary is the one line that is pushed ("OK: PPS* stratum 1, clock 0.8 µs behind reference, ...").
 	Summary string    `json:"summary"`
 	Time    time.Time `json:"time"`
 	Checks  []Check   `json:"checks"`
@@ -90,6 +90,22 @@ func measure(name string, value, warn, crit float64, unit string) Check {
 		c.Status = Warning
 	}
 	return c
+}
+
+// ClockVersus says in words which clock is ahead: "local clock 500.0 ms
+// behind 192.0.2.1", "system clock 1.6 µs ahead of the reference time". The
+// offset has RFC 5905's sign (theta: positive when the clock named is behind
+// the other), as every offset in observe.
+func ClockVersus(clock string, offset float64, other string) string {
+	size := FormatSeconds(math.Abs(offset), false)
+	switch {
+	case size == "0 ns":
+		return fmt.Sprintf("%s in step with %s (0 ns)", clock, other)
+	case offset > 0:
+		return fmt.Sprintf("%s %s behind %s", clock, size, other)
+	default:
+		return fmt.Sprintf("%s %s ahead of %s", clock, size, other)
+	}
 }
 
 // FormatSeconds prints a duration in seconds with the unit a person expects:

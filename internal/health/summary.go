@@ -6,7 +6,7 @@ import (
 )
 
 // summarize writes the one line that is pushed: for OK the essentials
-// ("OK: PPS* stratum 1, offset +0.8 µs, max error 3.1 µs"), otherwise the
+// ("OK: PPS* stratum 1, clock 0.8 µs behind reference, max error 3.1 µs"), otherwise the
 // message of the first check with the worst status. Checks are ordered so
 // that the most specific cause comes first (free_running before
 // synchronized); every other failing check is in the full report.
@@ -47,7 +47,7 @@ func essentials(r Report) string {
 		parts = append(parts, fmt.Sprintf("stratum %d", d.Tracking.Stratum))
 	}
 	parts = append(parts,
-		"offset "+FormatSeconds(d.Tracking.SystemOffset, true),
+		ClockVersus("clock", d.Tracking.SystemOffset, "reference"),
 		"max error "+FormatSeconds(d.Tracking.MaxError(), false))
 	return strings.Join(parts, ", ")
 }

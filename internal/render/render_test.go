@@ -34,12 +34,14 @@ func TestText(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"OK: PPS* stratum 1, offset +812 ns, max error 2.8 µs\n",
+		"OK: PPS* stratum 1, clock 812 ns behind reference, max error 2.8 µs\n",
 		"offset            OK      812 ns",
 		"1.0 ms / 10.0 ms",
 		"#*  PPS",
 		"^+  ntp1.example     2        6     017    33s     +1.2 ms ± 4.0 ms",
 		"ntp2.example  OK      +2.1 ms  12.0 ms  2",
+		"system clock 812 ns behind the reference time",
+		"Offset +: the local clock is behind the source; -: ahead of it",
 		"push kuma https://kuma.example/api/push/****: sent up (1 attempt(s))",
 		"push healthchecks https://hc-ping.com/****: FAILED after 3 attempt(s): 500 Internal Server Error",
 	} {
@@ -51,7 +53,7 @@ func TestText(t *testing.T) {
 
 func TestNagios(t *testing.T) {
 	got := Nagios(report())
-	want := "OK: PPS* stratum 1, offset +812 ns, max error 2.8 µs | offset=0.000000812s;0.001;0.01 max_error=0.000002812s;0.1;1 stale_source=1s;4;8 sources=2 skew=0;10;100 stratum=1"
+	want := "OK: PPS* stratum 1, clock 812 ns behind reference, max error 2.8 µs | offset=0.000000812s;0.001;0.01 max_error=0.000002812s;0.1;1 stale_source=1s;4;8 sources=2 skew=0;10;100 stratum=1"
 	if got != want {
 		t.Errorf("Nagios =\n %q\nwant\n %q", got, want)
 	}

@@ -45,6 +45,7 @@ func Text(w io.Writer, r health.Report) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Target, t.Status, offset, rtt, stratum, t.Summary)
 		}
 		tw.Flush()
+		fmt.Fprintln(b, offsetLegend)
 	}
 	for _, p := range r.Push {
 		if p.OK {
@@ -59,6 +60,10 @@ func Text(w io.Writer, r health.Report) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// offsetLegend explains the sign of an offset column: RFC 5905's theta,
+// which is the opposite of chronyc's.
+const offsetLegend = "Offset +: the local clock is behind the source; -: ahead of it (RFC 5905; chronyc prints the opposite sign)."
 
 // Sources writes the source table in chronyc's layout ("chronyc sources"):
 // mode, state, name, stratum, poll, reach (octal), last sample age, offset
@@ -76,6 +81,7 @@ func Sources(w io.Writer, sources []observe.Source) {
 			health.FormatSeconds(s.Offset, true), health.FormatSeconds(s.OffsetError, false))
 	}
 	tw.Flush()
+	fmt.Fprintln(w, offsetLegend)
 }
 
 // modeChar is chronyc's mode column: ^ server, = peer, # refclock.

@@ -31,7 +31,7 @@ var (
 	// The daemon's view in ntphealth's own terms, the same for chronyd and
 	// ntpd (chrony_* mirrors chrony_exporter; an ntpd host has these).
 	descOffset = prometheus.NewDesc("ntphealth_offset_seconds",
-		"System clock offset reported by the time daemon, seconds; positive when the local clock is slow (RFC 5905).",
+		"System clock offset reported by the time daemon, seconds (RFC 5905 theta): positive when the local clock is behind true time, negative when it is ahead.",
 		[]string{"daemon"}, nil)
 	descMaxError = prometheus.NewDesc("ntphealth_max_error_seconds",
 		"Bound on the clock's error: |offset| + root delay/2 + root dispersion, seconds.",

@@ -161,7 +161,7 @@ func facts(d *observe.Daemon) []fact {
 	}
 	return []fact{
 		{"Reference", fmt.Sprintf("%s, stratum %d", ref, t.Stratum)},
-		{"Offset", health.FormatSeconds(t.SystemOffset, true)},
+		{"Offset", health.ClockVersus("clock", t.SystemOffset, "the reference time")},
 		{"Max error", health.FormatSeconds(t.MaxError(), false)},
 		{"Frequency", fmt.Sprintf("%+.3f ppm", t.Frequency)},
 		{"Skew", fmt.Sprintf("%.3f ppm", t.Skew)},

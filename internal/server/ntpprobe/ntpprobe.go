@@ -139,7 +139,7 @@ func register(reg *prometheus.Registry, r *observe.Remote, checks []health.Check
 	gauge("ntp_probe_samples_sent", "Queries sent.", float64(r.SamplesSent))
 	gauge("ntp_probe_samples_usable", "Replies that were not a kiss-o'-death.", float64(r.SamplesUsable))
 	if r.Answered() {
-		gauge("ntp_offset_seconds", "Local clock against the server's, seconds; positive when the local clock is ahead.", r.Offset)
+		gauge("ntp_offset_seconds", "Offset of the local clock against the server, seconds (RFC 5905 theta): positive when the local clock is behind the server, negative when it is ahead.", r.Offset)
 		gauge("ntp_rtt_seconds", "Round-trip delay of the best query, seconds.", r.RTT)
 		gauge("ntp_stratum", "Server stratum (16 or 0: unsynchronised).", float64(r.Stratum))
 		gauge("ntp_leap", "Leap indicator: 0 normal, 1 insert, 2 delete, 3 unsynchronised (RFC 5905).", float64(r.Leap))
