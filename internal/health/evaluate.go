@@ -254,6 +254,11 @@ func checkSources(d *observe.Daemon, p Policy) Check {
 		c.Status = Warning
 		c.Message += fmt.Sprintf(", fewer than the %d required", p.MinSources)
 	}
+	// Names not resolved yet are not sources (chronyc sources hides them)
+	// but explain why there are fewer than configured.
+	for _, u := range d.Unresolved {
+		c.Message += "; " + u.String()
+	}
 	return c
 }
 

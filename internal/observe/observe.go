@@ -45,6 +45,9 @@ type Daemon struct {
 	Tracking Tracking `json:"tracking"`
 	// Sources are every configured time source, in the daemon's order.
 	Sources []Source `json:"sources"`
+	// Unresolved are the configured names the daemon has not resolved to
+	// an address yet, one entry per name; they are not in Sources.
+	Unresolved []Unresolved `json:"unresolved,omitempty"`
 }
 
 // Leap is the leap indicator of RFC 5905 section 7.3 (chrony uses the same values).

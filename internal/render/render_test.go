@@ -63,3 +63,19 @@ func TestNagios(t *testing.T) {
 		t.Errorf("a '|' in the text must not start a second perfdata part: %q", s)
 	}
 }
+
+// TestTextUnresolved: a pool chronyd could not resolve is one line under
+// the source table, not eight phantom sources in it.
+func TestTextUnresolved(t *testing.T) {
+	r := report()
+	r.Daemon.Unresolved = []observe.Unresolved{{Name: "2.debian.pool.ntp.org", Directive: "pool", Placeholders: 8}}
+	var b strings.Builder
+	if err := Text(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	want := "\npool 2.debian.pool.ntp.org: name not resolved (is DNS working? chrony retries it)\n"
+	if strings.Count(out, "2.debian.pool.ntp.org") != 1 || !strings.Contains(out, want) {
+		t.Errorf("text report should name the pool once as %q:\n%s", want, out)
+	}
+}

@@ -30,6 +30,12 @@ func Text(w io.Writer, r health.Report) error {
 			b.WriteString("\n")
 			Sources(b, d.Sources)
 		}
+		if len(d.Unresolved) > 0 {
+			b.WriteString("\n")
+		}
+		for _, u := range d.Unresolved {
+			fmt.Fprintf(b, "%s (is DNS working? %s retries it)\n", u, d.Kind)
+		}
 	}
 	if len(r.Targets) > 0 {
 		b.WriteString("\nRemote NTP servers:\n")

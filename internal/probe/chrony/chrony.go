@@ -98,13 +98,19 @@ func query(conn io.ReadWriter, d *observe.Daemon) error {
 	if n.NSources < 0 || n.NSources > maxSources {
 		return fmt.Errorf("sources request: chronyd reports %d sources, more than the %d a real one has: %w", n.NSources, maxSources, errMalformed)
 	}
+	var placeholders []observe.Source
 	for i := 0; i < n.NSources; i++ {
-		src, err := readSource(c, int32(i))
+		src, unresolved, err := readSource(c, int32(i))
 		if err != nil {
 			return err
 		}
+		if unresolved {
+			placeholders = append(placeholders, src)
+			continue
+		}
 		d.Sources = append(d.Sources, src)
 	}
+	d.Unresolved = unresolvedNames(placeholders, d.Sources)
 	d.Tracking = convertTracking(tracking.Tracking, d.Sources)
 	return nil
 }
@@ -187,12 +193,24 @@ func isTransport(err error) bool {
 		errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) || errors.Is(err, net.ErrClosed)
 }
 
-func readSource(c *fbchrony.Client, i int32) (observe.Source, error) {
+// readSource reads source i; unresolved is true for a placeholder of a name
+// not resolved yet (see isUnresolved), which has no statistics.
+func readSource(c *fbchrony.Client, i int32) (src observe.Source, unresolved bool, err error) {
 	sd, err := request[*fbchrony.ReplySourceData](c, fbchrony.NewSourceDataPacket(i), fmt.Sprintf("source %d", i))
 	if err != nil {
-		return observe.Source{}, err
+		return observe.Source{}, false, err
 	}
-	src := convertSource(sd.SourceData)
+	src = convertSource(sd.SourceData)
+	if isUnresolved(sd.IPAddr) {
+		src.Address = ""
+		src.Name = sd.IPAddr.String() // ID#..., unless chronyd names it
+		if nm, err := request[*fbchrony.ReplyNTPSourceName](c, fbchrony.NewNTPSourceNamePacket(sd.IPAddr), "source name"); err == nil && nm.Name != "" {
+			src.Name = nm.Name
+		} else if deadline.IsTimeout(err) {
+			return observe.Source{}, false, err
+		}
+		return src, true, nil
+	}
 	if src.Mode != observe.ModeRefclock {
 		// The configured name (chronyc sources without -n); an older
 		// chronyd may refuse it, and the address serves then.
@@ -211,9 +229,9 @@ func readSource(c *fbchrony.Client, i int32) (observe.Source, error) {
 			StdDev:    st.StandardDeviation,
 		}
 	} else if deadline.IsTimeout(err) {
-		return observe.Source{}, err
+		return observe.Source{}, false, err
 	}
-	return src, nil
+	return src, false, nil
 }
 
 // chrony's source states (candm.h RPY_SD_ST_*) as chronyc prints them.

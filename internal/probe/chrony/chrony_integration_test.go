@@ -146,15 +146,16 @@ func TestPPSSelected(t *testing.T) {
 		})
 	}
 	if *update {
-		capture(t, c.UDPAddr())
+		capture(t, c.UDPAddr(), capturedReplies, selected("PPS"))
 	}
 }
 
-// capture records one probe's worth of chronyd's replies for the decoder's
-// tests (go test -run TestPPSSelected -update).
-func capture(t *testing.T, target string) {
+// capture records into path one probe's worth of chronyd's replies for the
+// decoder's tests (go test -run TestPPSSelected -update), once the probe
+// through the relay sees what ok wants.
+func capture(t *testing.T, target, path string, ok func(*observe.Daemon) bool) {
 	addr, rec := startRelay(t, target)
-	if d := observeAt(t, addr); d.Error != "" || !selected("PPS")(d) {
+	if d := observeAt(t, addr); d.Error != "" || !ok(d) {
 		t.Fatalf("capture through relay: %+v", d)
 	}
 	var b []byte
@@ -162,13 +163,13 @@ func capture(t *testing.T, target string) {
 		b = binary.BigEndian.AppendUint16(b, uint16(len(r)))
 		b = append(b, r...)
 	}
-	if err := os.MkdirAll(filepath.Dir(capturedReplies), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(capturedReplies, b, 0o644); err != nil {
+	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("wrote %s (%d bytes)", capturedReplies, len(b))
+	t.Logf("wrote %s (%d bytes)", path, len(b))
 }
 
 // TestPPSLost: the feeder stops (GPS and PPS dead). While chronyd still

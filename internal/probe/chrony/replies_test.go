@@ -162,6 +162,9 @@ func FuzzDecodeReply(f *testing.F) {
 				t.Errorf("mode %q", s.Mode)
 			}
 			_ = math.Abs(s.Offset)
+			if strings.HasPrefix(s.Address, "ID#") {
+				t.Errorf("placeholder %q among the sources", s.Address)
+			}
 		}
 	})
 }
