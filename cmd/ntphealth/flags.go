@@ -41,9 +41,9 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 func (f *sourceFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.configPath, "config", config.DefaultPath, "config `FILE` (YAML); an absent default file means defaults")
 	fs.StringVar(&f.chrony, "chrony", "", "chronyd command `ADDR`: host:port (UDP, default 127.0.0.1:323) or unix:///run/chrony/chronyd.sock; \"off\" disables (config chrony.address)")
-	fs.StringVar(&f.ntpd, "ntpd", "", "ntpd mode 6 `ADDR`, e.g. 127.0.0.1:123 (config ntpd.address)")
-	fs.StringVar(&f.gpsd, "gpsd", "", "gpsd `ADDR`, e.g. 127.0.0.1:2947 (config gps.address)")
-	fs.StringVar(&f.pps, "pps", "", "PPS device `NAME` under SYSFS/class/pps, e.g. pps0 (config pps.device)")
+	fs.StringVar(&f.ntpd, "ntpd", "", "ntpd mode 6 `ADDR`, e.g. 127.0.0.1:123; \"off\" disables (config ntpd.address)")
+	fs.StringVar(&f.gpsd, "gpsd", "", "gpsd `ADDR`, e.g. 127.0.0.1:2947; \"off\" disables (config gps.address)")
+	fs.StringVar(&f.pps, "pps", "", "PPS device `NAME` under SYSFS/class/pps, e.g. pps0; \"off\" disables (config pps.device)")
 	fs.StringVar(&f.sysfsRoot, "sysfs-root", "", "sysfs `DIR` for --pps (default /sys; config pps.sysfs_root)")
 	fs.Var(&f.ntp, "ntp", "remote NTP server `HOST[:PORT]` to query; repeatable (config ntp)")
 	fs.StringVar(&f.kernel, "kernel", "", "read the kernel clock with adjtimex (read-only): `MODE` auto, true or false (config kernel.enabled)")

@@ -25,40 +25,50 @@ import (
 // asked when chronyd does not answer. With no source named at all (auto
 // mode) the kernel is read too, gpsd when something listens on its port,
 // and pps0 when the device exists. Naming remote servers alone (--ntp)
-// checks only them: a fleet prober need not run a daemon.
+// checks only them: a fleet prober need not run a daemon. A source set to
+// "off" is never read, and the others are chosen as if it were unset.
 func probes(cfg config.Config) probe.Set {
-	defaultChrony := cfg.Chrony.Address == config.Default().Chrony.Address
-	localNamed := !defaultChrony || cfg.NTPD.Enabled() || cfg.GPS.Address != "" || cfg.PPS.Device != ""
+	chronyAt, chronyDefault := cfg.Chrony.Address, false
+	switch {
+	case cfg.Chrony.Setting() == config.Auto || chronyAt == config.Default().Chrony.Address:
+		chronyAt, chronyDefault = config.Default().Chrony.Address, true
+	case cfg.Chrony.Setting() == config.Disabled:
+		chronyAt = ""
+	}
+	localNamed := (chronyAt != "" && !chronyDefault) || cfg.NTPD.Setting() == config.Named ||
+		cfg.GPS.Setting() == config.Named || cfg.PPS.Setting() == config.Named
 	auto := !localNamed && len(cfg.NTP) == 0
 	fleetOnly := !localNamed && len(cfg.NTP) > 0
 
 	var s probe.Set
-	if cfg.Chrony.Enabled() && !fleetOnly {
-		s.Chrony = &chrony.Probe{Address: cfg.Chrony.Address, Timeout: cfg.Timeout}
+	if chronyAt != "" && !fleetOnly {
+		s.Chrony = &chrony.Probe{Address: chronyAt, Timeout: cfg.Timeout}
 	}
-	switch {
-	case cfg.NTPD.Enabled():
+	switch cfg.NTPD.Setting() {
+	case config.Named:
 		s.NTPD = &ntpd.Probe{Address: cfg.NTPD.Address, Timeout: cfg.Timeout}
-		if defaultChrony {
+		if chronyDefault {
 			s.Chrony = nil // ntpd named, chronyd not: this is an ntpd host
 		}
-	case defaultChrony && !fleetOnly:
-		s.NTPD = &ntpd.Probe{Address: ntpd.DefaultAddress, Timeout: cfg.Timeout}
+	case config.Auto:
+		if (chronyDefault || chronyAt == "") && !fleetOnly {
+			s.NTPD = &ntpd.Probe{Address: ntpd.DefaultAddress, Timeout: cfg.Timeout}
+		}
 	}
 	if cfg.Kernel.Enabled == config.KernelTrue || (cfg.Kernel.Enabled == config.KernelAuto && !fleetOnly) {
 		s.Kernel = &kernel.Probe{}
 	}
 	switch {
-	case cfg.GPS.Address != "":
+	case cfg.GPS.Setting() == config.Named:
 		s.GPS = &gpsd.Probe{Address: cfg.GPS.Address, Timeout: cfg.Timeout}
-	case auto:
+	case cfg.GPS.Setting() == config.Auto && auto:
 		s.GPS = &gpsd.Probe{Address: gpsd.DefaultAddress, Timeout: cfg.Timeout}
 		s.GPSIfPresent = true
 	}
 	switch {
-	case cfg.PPS.Device != "":
+	case cfg.PPS.Setting() == config.Named:
 		s.PPS = &pps.Probe{Device: cfg.PPS.Device, SysfsRoot: cfg.PPS.SysfsRoot}
-	case auto:
+	case cfg.PPS.Setting() == config.Auto && auto:
 		if _, err := os.Stat(filepath.Join(cfg.PPS.SysfsRoot, "class/pps/pps0/assert")); err == nil {
 			s.PPS = &pps.Probe{Device: "pps0", SysfsRoot: cfg.PPS.SysfsRoot}
 		}

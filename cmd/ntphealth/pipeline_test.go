@@ -26,7 +26,18 @@ func TestProbesChosen(t *testing.T) {
 		{"gpsd named: the daemon is still found", func(c *config.Config) { c.GPS.Address = "127.0.0.1:2947" }, want{chrony: true, ntpd: true, kernel: true, gps: true}},
 		{"fleet only", func(c *config.Config) { c.NTP = []string{"192.0.2.1"} }, want{}},
 		{"fleet and the local daemon", func(c *config.Config) { c.NTP = []string{"192.0.2.1"}; c.Chrony.Address = "[::1]:323" }, want{chrony: true, kernel: true}},
-		{"chrony off, kernel forced", func(c *config.Config) { c.Chrony.Address = "off"; c.Kernel.Enabled = "true" }, want{kernel: true}},
+		// "off" turns one source off; the others are chosen as if it were unset.
+		{"chrony off: ntpd is looked for instead", func(c *config.Config) { c.Chrony.Address = "off" }, want{ntpd: true, kernel: true, gps: true, gpsIfPresent: true, pps: true}},
+		{"chrony and ntpd off, kernel forced", func(c *config.Config) { c.Chrony.Address, c.NTPD.Address, c.Kernel.Enabled = "off", "off", "true" }, want{kernel: true, gps: true, gpsIfPresent: true, pps: true}},
+		{"ntpd off: chronyd alone", func(c *config.Config) { c.NTPD.Address = "off" }, want{chrony: true, kernel: true, gps: true, gpsIfPresent: true, pps: true}},
+		{"gpsd off", func(c *config.Config) { c.GPS.Address = "off" }, want{chrony: true, ntpd: true, kernel: true, pps: true}},
+		{"pps off", func(c *config.Config) { c.PPS.Device = "off" }, want{chrony: true, ntpd: true, kernel: true, gps: true, gpsIfPresent: true}},
+		{"kernel off", func(c *config.Config) { c.Kernel.Enabled = "false" }, want{chrony: true, ntpd: true, gps: true, gpsIfPresent: true, pps: true}},
+		{"OFF in capitals", func(c *config.Config) { c.GPS.Address, c.PPS.Device = "OFF", "Off" }, want{chrony: true, ntpd: true, kernel: true}},
+		{"gpsd named, pps off", func(c *config.Config) { c.GPS.Address, c.PPS.Device = "127.0.0.1:2947", "off" }, want{chrony: true, ntpd: true, kernel: true, gps: true}},
+		{"every source off", func(c *config.Config) {
+			c.Chrony.Address, c.NTPD.Address, c.GPS.Address, c.PPS.Device, c.Kernel.Enabled = "off", "off", "off", "off", "false"
+		}, want{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := config.Default()

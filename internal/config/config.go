@@ -59,22 +59,17 @@ type Config struct {
 // ChronyConfig says where chronyd's command socket is.
 type ChronyConfig struct {
 	// Address is host:port (UDP, default 127.0.0.1:323, "[::1]:323" too) or
-	// unix:///run/chrony/chronyd.sock; "off" or "" disables the probe.
+	// unix:///run/chrony/chronyd.sock; "" means the default; "off": never.
 	Address string `yaml:"address"`
 }
-
-// Enabled reports whether chronyd is to be probed.
-func (c ChronyConfig) Enabled() bool { return c.Address != "" && c.Address != Off }
 
 // NTPDConfig says where ntpd answers NTP mode 6 queries.
 type NTPDConfig struct {
-	// Address is host:port, e.g. 127.0.0.1:123; "" (default) or "off": not
-	// probed unless auto mode finds ntpd.
+	// Address is host:port, e.g. 127.0.0.1:123; "" (default): asked at
+	// 127.0.0.1:123 when chronyd is left at its default and does not
+	// answer; "off": never.
 	Address string `yaml:"address"`
 }
-
-// Enabled reports whether an ntpd address is configured.
-func (c NTPDConfig) Enabled() bool { return c.Address != "" && c.Address != Off }
 
 // KernelConfig controls the adjtimex(2) probe.
 type KernelConfig struct {
@@ -99,13 +94,11 @@ const (
 	KernelFalse = "false"
 )
 
-// Off disables a probe whose address would otherwise be set.
-const Off = "off"
-
 // PPSConfig names a kernel PPS device.
 type PPSConfig struct {
 	// Device is a name such as "pps0", read from
-	// <SysfsRoot>/class/pps/<Device>/assert; "" (default) disables the probe.
+	// <SysfsRoot>/class/pps/<Device>/assert; "" (default): pps0 when it
+	// exists and no other local source is named; "off": never.
 	Device string `yaml:"device"`
 	// SysfsRoot is where sysfs is mounted (default /sys); tests point it at a
 	// fixture tree.
@@ -117,7 +110,9 @@ type PPSConfig struct {
 
 // GPSConfig says where gpsd is and what fix it must report.
 type GPSConfig struct {
-	// Address is gpsd's host:port, e.g. 127.0.0.1:2947; "" (default) disables.
+	// Address is gpsd's host:port, e.g. 127.0.0.1:2947; "" (default):
+	// 127.0.0.1:2947 when something listens there and no other local
+	// source is named; "off": never.
 	Address string `yaml:"address"`
 	// MinMode is the fix required: 2 (2D) or 3 (3D, default); gpsd_json(5) TPV mode.
 	MinMode int `yaml:"min_mode"`

@@ -113,12 +113,12 @@ func showNumber(f float64) string   { return fmt.Sprintf("%g", f) }
 var deviceName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]*$`)
 
 func (c *Config) checkProbes(l *errorList) {
-	if a := c.Chrony.Address; a != "" && a != Off {
+	if a := c.Chrony.Address; c.Chrony.Setting() == Named {
 		if p := socketAddressProblem(a, "127.0.0.1:323"); p != "" {
 			c.bad(l, "chrony.address", "%s", p)
 		}
 	}
-	if a := c.NTPD.Address; a != "" && a != Off {
+	if a := c.NTPD.Address; c.NTPD.Setting() == Named {
 		if p := hostPortProblem(a, "127.0.0.1:123", false); p != "" {
 			c.bad(l, "ntpd.address", "%s", p)
 		}
@@ -137,7 +137,7 @@ func (c *Config) checkProbes(l *errorList) {
 	c.limitPair(l, "kernel.max_error_warn", "kernel.max_error_crit",
 		float64(c.Kernel.MaxErrorWarn), float64(c.Kernel.MaxErrorCrit), showDuration)
 
-	if d := c.PPS.Device; d != "" && !deviceName.MatchString(d) {
+	if d := c.PPS.Device; c.PPS.Setting() == Named && !deviceName.MatchString(d) {
 		hint := "write the device name as sysfs has it, e.g. pps0"
 		if s, ok := strings.CutPrefix(d, "/dev/"); ok && deviceName.MatchString(s) {
 			hint = fmt.Sprintf("write %s, not %s", s, d)
@@ -151,7 +151,7 @@ func (c *Config) checkProbes(l *errorList) {
 		c.bad(l, "pps.max_gap", "%s is below 1s: pulses arrive once a second, so use 2s (the default) or more", c.PPS.MaxGap)
 	}
 
-	if a := c.GPS.Address; a != "" && a != Off {
+	if a := c.GPS.Address; c.GPS.Setting() == Named {
 		if p := hostPortProblem(a, "127.0.0.1:2947", false); p != "" {
 			c.bad(l, "gps.address", "%s", p)
 		}
