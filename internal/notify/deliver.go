@@ -168,8 +168,12 @@ func (s *sender) netError(ctx context.Context, method, rawURL string, err error)
 	return fmt.Errorf("%s: %s: check the address and that the server is running", where, scrub(err.Error(), append(s.secrets, rawURL)))
 }
 
-// snippet is a short, one-line, secret-free excerpt of an answer's body.
+// snippet is a short, one-line, secret-free excerpt of an answer's body;
+// of a web page (a proxy's error page), its title.
 func (s *sender) snippet(b []byte) string {
+	if title := htmlTitle(b); title != "" && looksLikeHTML(answer{body: b}) {
+		b = []byte("(web page \"" + strings.TrimSpace(title) + "\")")
+	}
 	t := strings.Join(strings.Fields(string(b)), " ")
 	if len(t) > 200 {
 		t = truncate(t, 200) + "..."
@@ -206,11 +210,26 @@ func truncate(s string, n int) string {
 // utf8Start reports whether b begins a UTF-8 sequence.
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
-// looksLikeHTML reports whether an answer is a web page.
+// looksLikeHTML reports whether an answer is a web page: its body is an
+// HTML document. The Content-Type alone tells nothing: Healthchecks sends
+// its ping API's plain "OK" as Django's default "text/html; charset=utf-8"
+// (healthchecks hc/api/views.py:208).
 func looksLikeHTML(a answer) bool {
-	if strings.Contains(strings.ToLower(a.header.Get("Content-Type")), "text/html") {
-		return true
-	}
-	t := strings.ToLower(strings.TrimSpace(string(a.body)))
+	t := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(string(a.body), "\ufeff")))
 	return strings.HasPrefix(t, "<!doctype html") || strings.HasPrefix(t, "<html")
+}
+
+// htmlTitle returns the text of a web page's <title>, "" when it has none.
+func htmlTitle(b []byte) string {
+	s := string(b)
+	i := strings.Index(strings.ToLower(s), "<title>")
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len("<title>"):]
+	j := strings.Index(strings.ToLower(s), "</title>")
+	if j < 0 {
+		return ""
+	}
+	return s[:j]
 }

@@ -126,14 +126,29 @@ func (h *Heartbeat) ping(ctx context.Context, method, u string, body []byte, hdr
 		return err
 	}
 	switch {
+	case a.status >= 200 && a.status < 300 && h.accepted(a):
+		return nil
 	case a.status >= 200 && a.status < 300 && looksLikeHTML(a):
 		return permanent(fmt.Errorf("the URL answered with a web page, not the %s ping API: check the URL", h.service))
 	case a.status >= 200 && a.status < 300:
-		return nil
+		return permanent(fmt.Errorf("the URL answered HTTP %d without Healthchecks' \"OK\": check that it is the check's ping URL (answer: %s)", a.status, h.s.snippet(a.body)))
 	case a.status == http.StatusNotFound:
 		return permanent(fmt.Errorf("unknown check (%s says: %s): copy the ping URL again from the check's page", h.service, h.s.snippet(a.body)))
 	case a.status == http.StatusConflict:
 		return permanent(fmt.Errorf("ambiguous slug (%s says: %s): give the check a unique slug or use its UUID URL", h.service, h.s.snippet(a.body)))
 	}
 	return h.s.statusError(h.kind, a)
+}
+
+// accepted reports whether a 2xx answer is the service's own success.
+// Healthchecks answers "OK" to a ping, /fail and /start alike, whatever its
+// Content-Type (Django's default text/html), and "Created" (201) when
+// ?create=1 made the check (hc/api/views.py:208, :243). What Better Stack
+// answers is not published, so its 2xx is success unless it is a web page.
+func (h *Heartbeat) accepted(a answer) bool {
+	if h.kind == "betterstack" {
+		return !looksLikeHTML(a)
+	}
+	t := strings.TrimSpace(string(a.body))
+	return t == "OK" || t == "Created"
 }
