@@ -313,7 +313,7 @@ func TestEvaluateAllSources(t *testing.T) {
 		Daemon: healthy(),
 		Kernel: &observe.Kernel{MaxError: 0.001, EstError: 0.0001},
 		PPS:    &observe.PPS{Device: "pps0", Path: "/sys/class/pps/pps0/assert", AssertTime: now, Sequence: 10, GapSeconds: 5, Advanced: false},
-		GPS:    &observe.GPS{Address: "127.0.0.1:2947", Mode: 3, Time: now, TPVAgeSeconds: 0.5, Fresh: true, SatellitesUsed: 9, SatellitesSeen: 12},
+		GPS:    &observe.GPS{Address: "127.0.0.1:2947", Mode: 3, Time: now, TPVAgeSeconds: ptr(0.5), Fresh: true, SatellitesUsed: intp(9), SatellitesSeen: intp(12)},
 		Remote: []observe.Remote{
 			{Target: "ntp1.example", Address: "192.0.2.1:123", SamplesSent: 4, SamplesAnswered: 4, SamplesUsable: 4, Offset: 0.0002, RTT: 0.01, Stratum: 2, RefID: "192.0.2.9", RootDistance: 0.01},
 			{Target: "ntp2.example", Error: "no answer within 2s", SamplesSent: 4},

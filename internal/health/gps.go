@@ -56,14 +56,15 @@ func gpsFix(g *observe.GPS, p GPSPolicy) Check {
 
 func gpsSatellites(g *observe.GPS, p GPSPolicy) Check {
 	c := Check{Name: "gps_satellites", Status: OK, Unit: "satellites"}
-	if g.SatellitesUsed < 0 {
+	if g.SatellitesUsed == nil || g.SatellitesSeen == nil {
 		c.Status = Warning
 		c.Message = "no satellite report (SKY) from gpsd"
 		return c
 	}
-	c.Value = ptr(float64(g.SatellitesUsed))
-	c.Message = fmt.Sprintf("%d satellites used, %d seen", g.SatellitesUsed, g.SatellitesSeen)
-	if g.SatellitesUsed < p.MinSatellites {
+	used := *g.SatellitesUsed
+	c.Value = ptr(float64(used))
+	c.Message = fmt.Sprintf("%d satellites used, %d seen", used, *g.SatellitesSeen)
+	if used < p.MinSatellites {
 		c.Status = Warning
 		c.Message += fmt.Sprintf(", fewer than the %d required", p.MinSatellites)
 	}
@@ -72,7 +73,7 @@ func gpsSatellites(g *observe.GPS, p GPSPolicy) Check {
 
 func gpsStale(g *observe.GPS, p GPSPolicy) Check {
 	maxAge := p.MaxAge.Seconds()
-	if g.TPVAgeSeconds < 0 {
+	if g.TPVAgeSeconds == nil {
 		c := Check{Name: "gps_stale", Status: OK, Message: "receiver reporting (no time of fix yet)"}
 		if !g.Fresh {
 			c.Status = Critical
@@ -80,12 +81,13 @@ func gpsStale(g *observe.GPS, p GPSPolicy) Check {
 		}
 		return c
 	}
-	c := measure("gps_stale", g.TPVAgeSeconds, 0, maxAge, "s")
+	age := *g.TPVAgeSeconds
+	c := measure("gps_stale", age, 0, maxAge, "s")
 	c.Warn = nil
-	c.Message = fmt.Sprintf("last position report %s old", formatAge(g.TPVAgeSeconds))
+	c.Message = fmt.Sprintf("last position report %s old", formatAge(age))
 	if c.Status == Critical {
 		c.Message = fmt.Sprintf("GPS data stale: last position report %s old, more than %s: the receiver is silent or disconnected (gpsd repeats its last report)",
-			formatAge(g.TPVAgeSeconds), formatAge(maxAge))
+			formatAge(age), formatAge(maxAge))
 	}
 	return c
 }

@@ -9,7 +9,7 @@ import (
 
 func TestGPSChecks(t *testing.T) {
 	good := observe.GPS{Address: "127.0.0.1:2947", Devices: []string{"/dev/ttyAMA0"}, Mode: 3,
-		TPVAgeSeconds: 0.6, Fresh: true, WatchSeconds: 1, SatellitesUsed: 9, SatellitesSeen: 12}
+		TPVAgeSeconds: ptr(0.6), Fresh: true, WatchSeconds: 1, SatellitesUsed: intp(9), SatellitesSeen: intp(12)}
 	with := func(f func(*observe.GPS)) observe.GPS { g := good; f(&g); return g }
 	type want struct {
 		status Status
@@ -26,15 +26,15 @@ func TestGPSChecks(t *testing.T) {
 			fix: want{Critical, "no 3D fix (2D)"}, sats: want{OK, ""}, stale: want{OK, ""}},
 		{name: "2D allowed", g: with(func(g *observe.GPS) { g.Mode = 2 }), policy: func(p *GPSPolicy) { p.MinMode = 2 },
 			fix: want{OK, "2D fix"}, sats: want{OK, ""}, stale: want{OK, ""}},
-		{name: "fix lost", g: with(func(g *observe.GPS) { g.Mode, g.SatellitesUsed, g.TPVAgeSeconds = 1, 0, -1 }),
+		{name: "fix lost", g: with(func(g *observe.GPS) { g.Mode, g.SatellitesUsed, g.TPVAgeSeconds = 1, intp(0), nil }),
 			fix: want{Critical, "no 3D fix (no fix)"}, sats: want{Warning, "fewer than the 4 required"}, stale: want{OK, "no time of fix yet"}},
-		{name: "few satellites", g: with(func(g *observe.GPS) { g.SatellitesUsed = 3 }),
+		{name: "few satellites", g: with(func(g *observe.GPS) { g.SatellitesUsed = intp(3) }),
 			fix: want{OK, ""}, sats: want{Warning, "3 satellites used"}, stale: want{OK, ""}},
-		{name: "no SKY", g: with(func(g *observe.GPS) { g.SatellitesUsed, g.SatellitesSeen = -1, -1 }),
+		{name: "no SKY", g: with(func(g *observe.GPS) { g.SatellitesUsed, g.SatellitesSeen = nil, nil }),
 			fix: want{OK, ""}, sats: want{Warning, "no satellite report"}, stale: want{OK, ""}},
-		{name: "stale", g: with(func(g *observe.GPS) { g.TPVAgeSeconds, g.Fresh = 40, false }),
+		{name: "stale", g: with(func(g *observe.GPS) { g.TPVAgeSeconds, g.Fresh = ptr(40), false }),
 			fix: want{OK, ""}, sats: want{OK, ""}, stale: want{Critical, "last position report 40 s old, more than 5 s"}},
-		{name: "silent without time", g: with(func(g *observe.GPS) { g.Mode, g.TPVAgeSeconds, g.Fresh, g.WatchSeconds = 1, -1, false, 1.5 }),
+		{name: "silent without time", g: with(func(g *observe.GPS) { g.Mode, g.TPVAgeSeconds, g.Fresh, g.WatchSeconds = 1, nil, false, 1.5 }),
 			fix: want{Critical, ""}, sats: want{OK, ""}, stale: want{Critical, "no report from the receiver in 1.5 s"}},
 		{name: "no receiver", g: with(func(g *observe.GPS) { g.Devices, g.Mode = nil, 0 }),
 			fix: want{Critical, "has no receiver"}, sats: want{OK, ""}, stale: want{OK, ""}},
@@ -70,3 +70,5 @@ func TestGPSChecksUnreachable(t *testing.T) {
 		t.Fatal("nil gps gave checks")
 	}
 }
+
+func intp(i int) *int { return &i }

@@ -20,17 +20,18 @@ type GPS struct {
 	// Time is the last TPV's time of fix (UTC); zero when it had none.
 	Time time.Time `json:"time"`
 	// TPVAgeSeconds is how old the last TPV's time was when observed,
-	// seconds; -1 when no TPV with a time was seen.
-	TPVAgeSeconds float64 `json:"tpv_age_seconds"`
+	// seconds; nil (JSON null) when no TPV with a time was seen.
+	TPVAgeSeconds *float64 `json:"tpv_age_seconds"`
 	// Fresh is true when the receiver delivered a TPV while the probe
 	// watched; false means gpsd only repeated its last one (or had none).
 	Fresh bool `json:"fresh"`
 	// WatchSeconds is how long the probe watched for reports, seconds.
 	WatchSeconds float64 `json:"watch_seconds"`
 	// SatellitesUsed are the satellites in the fix (SKY uSat);
-	// SatellitesSeen those visible (SKY nSat). -1 when no SKY was seen.
-	SatellitesUsed int `json:"satellites_used"`
-	SatellitesSeen int `json:"satellites_seen"`
+	// SatellitesSeen those visible (SKY nSat). Both nil (JSON null) when
+	// no SKY was seen.
+	SatellitesUsed *int `json:"satellites_used"`
+	SatellitesSeen *int `json:"satellites_seen"`
 	// PPS is true when gpsd sent a PPS report while the probe watched.
 	PPS bool `json:"pps"`
 }

@@ -74,7 +74,7 @@ func replay(t *testing.T, pps bool) func(net.Conn) {
 func TestFakeReplayPPS(t *testing.T) {
 	addr := fakeServer(t, replay(t, true))
 	o := Probe{Address: addr}.Observe(context.Background())
-	if o.Error != "" || !o.PPS || !o.Fresh || o.Mode != 3 || o.SatellitesUsed != 8 || o.TPVAgeSeconds > 1 {
+	if o.Error != "" || !o.PPS || !o.Fresh || o.Mode != 3 || count(o.SatellitesUsed) != 8 || o.TPVAgeSeconds == nil || *o.TPVAgeSeconds > 1 {
 		t.Fatalf("observation %+v", o)
 	}
 	for _, c := range health.GPSChecks(o, health.DefaultGPSPolicy()) {

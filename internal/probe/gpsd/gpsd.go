@@ -50,9 +50,9 @@ func (p Probe) Observe(ctx context.Context) *observe.GPS {
 	if addr == "" {
 		addr = DefaultAddress
 	}
-	g := &observe.GPS{Address: addr, Devices: []string{}, TPVAgeSeconds: -1, SatellitesUsed: -1, SatellitesSeen: -1}
+	g := &observe.GPS{Address: addr, Devices: []string{}}
 	if err := p.read(ctx, addr, g); err != nil {
-		*g = observe.GPS{Address: addr, Devices: []string{}, Error: explain(err, addr), TPVAgeSeconds: -1, SatellitesUsed: -1, SatellitesSeen: -1}
+		*g = observe.GPS{Address: addr, Devices: []string{}, Error: explain(err, addr)}
 	}
 	g.DurationSeconds = time.Since(start).Seconds()
 	return g
@@ -120,12 +120,12 @@ func (p Probe) read(ctx context.Context, addr string, g *observe.GPS) error {
 				tpv = &m.TPV[0]
 			}
 			if len(m.SKY) > 0 && !freshSky {
-				g.SatellitesUsed, g.SatellitesSeen = m.SKY[0].Used()
+				g.SatellitesUsed, g.SatellitesSeen = satellites(m.SKY[0])
 			}
 		case "TPV":
 			tpv, g.Fresh = &m, true
 		case "SKY":
-			g.SatellitesUsed, g.SatellitesSeen = m.Used()
+			g.SatellitesUsed, g.SatellitesSeen = satellites(m)
 			freshSky = true
 		case "PPS":
 			g.PPS = true
@@ -143,7 +143,8 @@ func (p Probe) read(ctx context.Context, addr string, g *observe.GPS) error {
 		}
 		if !t.IsZero() {
 			g.Time = t
-			g.TPVAgeSeconds = now.Sub(t).Seconds()
+			age := now.Sub(t).Seconds()
+			g.TPVAgeSeconds = &age
 		}
 	}
 	return nil
@@ -184,4 +185,10 @@ func explain(err error, addr string) string {
 		return msg
 	}
 	return msg
+}
+
+// satellites are a SKY report's used and seen counts, as observe holds them.
+func satellites(sky Message) (used, seen *int) {
+	u, s := sky.Used()
+	return &u, &s
 }
