@@ -48,6 +48,9 @@ type Daemon struct {
 	// Unresolved are the configured names the daemon has not resolved to
 	// an address yet, one entry per name; they are not in Sources.
 	Unresolved []Unresolved `json:"unresolved,omitempty"`
+	// ServerStats is what chronyd counted as a server (chronyc
+	// serverstats); nil when not read.
+	ServerStats *ServerStats `json:"server_stats,omitempty"`
 }
 
 // Leap is the leap indicator of RFC 5905 section 7.3 (chrony uses the same values).

@@ -13,7 +13,8 @@ import (
 
 // The chrony_* metrics carry the names, help texts and labels of
 // chrony_exporter (github.com/SuperQ/chrony_exporter, collector/collector.go,
-// collector/tracking.go, collector/sources.go), so dashboards and alert rules
+// collector/tracking.go, collector/sources.go; sourcestats and serverstats
+// in metrics_chrony_stats.go), so dashboards and alert rules
 // written for it keep working. They are emitted only when the observed
 // daemon is chronyd.
 var (
@@ -110,6 +111,9 @@ func (c chronyCollector) Describe(ch chan<- *prometheus.Desc) {
 		descSourcesStratum, descSourcesReachRatio, descSourcesReachRaw} {
 		ch <- d
 	}
+	for _, d := range chronyStatsDescs {
+		ch <- d
+	}
 }
 
 // Collect implements prometheus.Collector.
@@ -171,7 +175,9 @@ func (c chronyCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descSourcesStratum, float64(s.Stratum), l[0], l[1])
 		gauge(descSourcesReachRatio, float64(bits.OnesCount8(s.Reach))/8, l[0], l[1])
 		gauge(descSourcesReachRaw, float64(s.Reach), l[0], l[1])
+		collectSourceStats(ch, s, l)
 	}
+	collectServerStats(ch, d.ServerStats)
 }
 
 // sourceLabelValues returns source_address and source_name as

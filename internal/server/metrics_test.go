@@ -88,10 +88,32 @@ func lineDiff(want, got string) string {
 func TestMetricsGolden(t *testing.T) {
 	st := NewState(10)
 	rep := fixedReport()
+	withChronyStats(rep.Daemon)
 	st.Update(rep)
 	st.RecordPush(rep.Push)
 	st.RecordPush([]health.PushResult{{Target: "kuma https://kuma.example/api/push/****", OK: false, Error: "timeout"}})
 	golden(t, "metrics.golden", scrape(t, New(st, Options{Version: "v1.2.3"})))
+}
+
+// withChronyStats adds what chronyd read over its unix socket gives
+// besides the fixed report: sourcestats for the sources that have samples,
+// and serverstats (as chrony 4.4 sends it, with the timestamp counters).
+// Kept out of fixedReport so that health.golden does not move.
+func withChronyStats(d *observe.Daemon) {
+	stats := []*observe.SourceStats{
+		{Samples: 16, Runs: 9, Span: 15, Frequency: 0.001, Skew: 0.012, Offset: 1.1e-7, StdDev: 9e-8},
+		{Samples: 16, Runs: 7, Span: 15, Frequency: -0.02, Skew: 0.4, Offset: 0.0611, StdDev: 1.9e-4},
+		{Samples: 8, Runs: 5, Span: 450, Frequency: 0.3, Skew: 2.5, Offset: -3.0e-4, StdDev: 1.1e-3},
+	}
+	for i, st := range stats {
+		d.Sources[i].Stats = st
+	}
+	d.ServerStats = &observe.ServerStats{
+		NTPPacketsReceived: 1200, NTPPacketsDropped: 3, CommandPacketsReceived: 480,
+		ClientLogRecordsDropped: 1, NTSKEConnectionsAccepted: 12, NTSKEConnectionsDropped: 2,
+		AuthenticatedNTPPackets: 40, InterleavedNTPPackets: 25, NTPTimestampsHeld: 18, NTPTimestampSpanSeconds: 3600,
+		Timestamps: &observe.ServerTimestamps{DaemonRX: 1100, DaemonTX: 1150, KernelRX: 90, KernelTX: 50, HardwareRX: 10},
+	}
 }
 
 func TestMetricsIncludeRuntime(t *testing.T) {
@@ -149,6 +171,14 @@ func TestMetricsCases(t *testing.T) {
 				`ntphealth_probe_up{probe="gpsd"} 1`, `ntphealth_probe_duration_seconds{probe="gpsd"} 0.25`,
 				`ntphealth_target_status{target="ntp.example.org"} 2`, `ntphealth_target_status{target="192.0.2.7:123"} 0`},
 			notWant: []string{"chrony_", `ntphealth_probe_duration_seconds{probe="kernel"}`},
+		},
+		{
+			name: "chrony 4.3 serverstats: no 4.4 timestamp counters; no sourcestats without samples",
+			rep: &health.Report{Status: health.OK, Time: fixedTime,
+				Daemon: &observe.Daemon{Kind: "chrony", Sources: []observe.Source{{Name: "a", Address: "192.0.2.9"}},
+					ServerStats: &observe.ServerStats{NTPPacketsReceived: 3, CommandPacketsReceived: 8}}},
+			want:    []string{"chrony_serverstats_ntp_packets_received_total 3\n", "chrony_serverstats_command_packets_received_total 8\n", "chrony_serverstats_ntp_timestamps_held 0\n"},
+			notWant: []string{"chrony_serverstats_ntp_daemon_rx_timestamps_total", "chrony_sourcestats_"},
 		},
 		{
 			name: "duplicate source labels do not break the scrape",

@@ -42,7 +42,8 @@ var socketID atomic.Uint64
 
 func nextSocketID() uint64 { return socketID.Add(1) }
 
-// Observe asks chronyd for tracking, sources and sourcestats. It never fails:
+// Observe asks chronyd for tracking, sources and sourcestats, and over the
+// unix socket for serverstats too. It never fails:
 // a chronyd that is absent, dead or garbled yields a Daemon with Error set.
 func (p Probe) Observe(ctx context.Context) *observe.Daemon {
 	start := time.Now()
@@ -51,6 +52,7 @@ func (p Probe) Observe(ctx context.Context) *observe.Daemon {
 		d.Error = explain(err)
 		d.Tracking = observe.Tracking{}
 		d.Sources = []observe.Source{}
+		d.Unresolved, d.ServerStats = nil, nil
 	}
 	d.DurationSeconds = time.Since(start).Seconds()
 	return d
@@ -75,7 +77,18 @@ func (p Probe) read(ctx context.Context, d *observe.Daemon) error {
 	}
 	defer stop()
 
-	return query(conn, d)
+	if err := query(conn, d); err != nil {
+		return err
+	}
+	if strings.HasPrefix(p.Address, unixScheme) {
+		// Only for the metrics, not the verdict: a refusal leaves it nil.
+		st, err := serverStats(conn)
+		if deadline.IsTimeout(err) {
+			return err
+		}
+		d.ServerStats = st
+	}
+	return nil
 }
 
 // maxSources bounds how many sources the probe reads. A real chronyd has a
