@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ntphealth/ntphealth/internal/notify/notifytest"
 	"github.com/ntphealth/ntphealth/internal/testenv"
 )
 
@@ -115,11 +116,9 @@ func newReceiver(t *testing.T, h http.HandlerFunc) *receiver {
 	return r
 }
 
-// kumaOK answers as Uptime Kuma does for a known token.
-func kumaOK(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Write([]byte(`{"ok":true}`))
-}
+// kumaOK answers as Uptime Kuma does for a known token
+// (notifytest.KumaOK: server/routers/api-router.js:96).
+func kumaOK(w http.ResponseWriter, _ *http.Request) { notifytest.KumaOK().Write(w) }
 
 // pushState is one column of the push dimension: a kind of target and what
 // ntphealth must say about it on stderr.
@@ -141,18 +140,12 @@ func pushStates(hold <-chan struct{}) []pushState {
 	return []pushState{
 		{name: "ok", handler: kumaOK, delivered: true, attempts: 1},
 		{name: "refused", stderr: "connection refused", attempts: 0},
-		{name: "500", handler: func(w http.ResponseWriter, _ *http.Request) {
-			http.Error(w, "Internal Server Error", http.StatusInternalServerError)
-		}, stderr: "HTTP 500", attempts: 2},
-		{name: "404-kuma", handler: func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			w.WriteHeader(http.StatusNotFound)
-			w.Write([]byte(`{"ok":false,"msg":"Monitor not found or not active."}`))
-		}, stderr: "unknown push token", attempts: 1},
-		{name: "webpage-200", handler: func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Write([]byte("<!DOCTYPE html><html><head><title>Uptime Kuma</title></head><body></body></html>"))
-		}, stderr: "web page", attempts: 1},
+		// Kuma behind an nginx that answers 500 (ngx_http_special_response.c).
+		{name: "500", handler: notifytest.NginxError(http.StatusInternalServerError).ServeHTTP, stderr: "HTTP 500", attempts: 2},
+		// Kuma's answer to an unknown token (api-router.js:105).
+		{name: "404-kuma", handler: notifytest.KumaNotFound().ServeHTTP, stderr: "unknown push token", attempts: 1},
+		// Kuma's web page, for a URL that is not its push route (server.js:292).
+		{name: "webpage-200", handler: notifytest.KumaPage().ServeHTTP, stderr: "web page", attempts: 1},
 		{name: "hanging", handler: func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-r.Context().Done():

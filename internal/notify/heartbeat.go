@@ -133,9 +133,9 @@ func (h *Heartbeat) ping(ctx context.Context, method, u string, body []byte, hdr
 	case a.status >= 200 && a.status < 300:
 		return permanent(fmt.Errorf("the URL answered HTTP %d without Healthchecks' \"OK\": check that it is the check's ping URL (answer: %s)", a.status, h.s.snippet(a.body)))
 	case a.status == http.StatusNotFound:
-		return permanent(fmt.Errorf("unknown check (%s says: %s): copy the ping URL again from the check's page", h.service, h.s.snippet(a.body)))
+		return permanent(fmt.Errorf("unknown check%s: copy the ping URL again from the check's page", h.says(a)))
 	case a.status == http.StatusConflict:
-		return permanent(fmt.Errorf("ambiguous slug (%s says: %s): give the check a unique slug or use its UUID URL", h.service, h.s.snippet(a.body)))
+		return permanent(fmt.Errorf("ambiguous slug%s: give the check a unique slug or use its UUID URL", h.says(a)))
 	}
 	return h.s.statusError(h.kind, a)
 }
@@ -151,4 +151,13 @@ func (h *Heartbeat) accepted(a answer) bool {
 	}
 	t := strings.TrimSpace(string(a.body))
 	return t == "OK" || t == "Created"
+}
+
+// says quotes the service's answer, " (Healthchecks says: not found)", or
+// is empty when the answer has no body.
+func (h *Heartbeat) says(a answer) string {
+	if t := h.s.snippet(a.body); t != "" {
+		return fmt.Sprintf(" (%s says: %s)", h.service, t)
+	}
+	return ""
 }

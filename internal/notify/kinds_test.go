@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/notify/notifytest"
 )
 
 const (
@@ -46,94 +47,104 @@ func (s *seen) last() (*http.Request, string) {
 	return s.reqs[len(s.reqs)-1], s.body[len(s.body)-1]
 }
 
-// healthchecksReceiver follows Healthchecks' pinging API: 200 "OK" for a
-// known UUID (plain, /fail, /start), 404 "not found" for an unknown one.
+// healthchecksReceiver answers as Healthchecks does (notifytest): "OK" for
+// a known UUID (plain, /fail, /start), 404 "not found" for an unknown one.
 func healthchecksReceiver(s *seen) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.add(r)
 		p := strings.TrimSuffix(strings.TrimSuffix(r.URL.Path, "/fail"), "/start")
 		if p != "/"+hcUUID {
-			http.Error(w, "not found", http.StatusNotFound)
+			notifytest.HealthchecksNotFound().Write(w)
 			return
 		}
-		io.WriteString(w, "OK")
+		notifytest.HealthchecksOK().Write(w)
 	})
 }
 
-// betterstackReceiver answers 200 for its token, 404 otherwise.
+// betterstackReceiver stands for Better Stack, whose answers are not
+// published (the service is closed and its documentation shows none): it
+// sends a status only, 200 for its token and 404 otherwise, which is all
+// that ntphealth judges a Better Stack answer by. Not verified byte for
+// byte.
 func betterstackReceiver(s *seen) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.add(r)
 		if strings.TrimSuffix(r.URL.Path, "/fail") != "/api/v1/heartbeat/"+bsToken {
-			http.Error(w, "Not found", http.StatusNotFound)
+			notifytest.Answer{Status: http.StatusNotFound}.Write(w)
 			return
 		}
-		io.WriteString(w, "OK")
+		notifytest.Answer{Status: http.StatusOK}.Write(w)
 	})
 }
 
-// gatusReceiver follows TwiN/gatus api/external_endpoint.go.
+// gatusReceiver makes Gatus' checks in Gatus' order and answers as it
+// does (notifytest.Gatus, api/external_endpoint.go:22-:90); its one
+// external endpoint has the key core_ntp and the token gatusToken.
 func gatusReceiver(s *seen) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.add(r)
-		if r.Method != http.MethodPost {
-			w.WriteHeader(http.StatusMethodNotAllowed)
-			return
-		}
-		succ := r.URL.Query().Get("success")
-		if succ != "true" && succ != "false" {
-			http.Error(w, "missing or invalid success query parameter", 400)
+		succ, has := r.URL.Query()["success"]
+		if !has || (succ[0] != "true" && succ[0] != "false") {
+			notifytest.Gatus(http.StatusBadRequest, "missing or invalid success query parameter").Write(w)
 			return
 		}
 		auth := r.Header.Get("Authorization")
 		if !strings.HasPrefix(auth, "Bearer ") {
-			http.Error(w, "invalid Authorization header", 401)
+			notifytest.Gatus(http.StatusUnauthorized, "invalid Authorization header").Write(w)
+			return
+		}
+		tok := strings.TrimSpace(strings.TrimPrefix(auth, "Bearer "))
+		if tok == "" {
+			notifytest.Gatus(http.StatusUnauthorized, "bearer token must not be empty").Write(w)
 			return
 		}
 		if r.URL.Path != "/api/v1/endpoints/core_ntp/external" {
-			http.Error(w, "not found", 404)
+			notifytest.Gatus(http.StatusNotFound, "not found").Write(w)
 			return
 		}
-		if strings.TrimPrefix(auth, "Bearer ") != gatusToken {
-			http.Error(w, "invalid token", 401)
+		if tok != gatusToken {
+			notifytest.Gatus(http.StatusUnauthorized, "invalid token").Write(w)
 			return
 		}
 		if d := r.URL.Query().Get("duration"); d != "" {
 			if _, err := time.ParseDuration(d); err != nil {
-				http.Error(w, "invalid duration: "+err.Error(), 400)
+				notifytest.Gatus(http.StatusBadRequest, "invalid duration: "+err.Error()).Write(w)
 				return
 			}
 		}
+		notifytest.GatusOK().Write(w)
 	})
 }
 
-// peekapingReceiver follows Peekaping's push_handler.go.
+// peekapingReceiver answers as Peekaping's push route does (notifytest,
+// push_handler.go): {"ok":"true"} for its token, 404 otherwise.
 func peekapingReceiver(s *seen) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.add(r)
-		if r.Method != http.MethodGet || r.URL.Path != "/api/v1/push/"+peekaToken {
-			w.WriteHeader(http.StatusNotFound)
-			io.WriteString(w, `{"success":false,"message":"Monitor not found for pushToken"}`)
+		if r.URL.Path != "/api/v1/push/"+peekaToken {
+			notifytest.PeekapingNotFound().Write(w)
 			return
 		}
-		io.WriteString(w, `{"ok":"true"}`)
+		notifytest.PeekapingOK().Write(w)
 	})
 }
 
-// tianjiReceiver follows Tianji's push.ts.
+// tianjiReceiver answers as Tianji's push route does, for any method
+// (notifytest, push.ts): {"ok":true,...} for its token, 404 otherwise.
 func tianjiReceiver(s *seen) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.add(r)
 		if r.URL.Path != "/api/push/"+tianjiToken {
-			w.WriteHeader(http.StatusNotFound)
-			io.WriteString(w, `{"ok":false,"error":"Error: Monitor not found or not active"}`)
+			notifytest.TianjiNotFound().Write(w)
 			return
 		}
-		io.WriteString(w, `{"ok":true,"message":"Push received successfully"}`)
+		notifytest.TianjiOK().Write(w)
 	})
 }
 
-// webhookReceiver accepts POSTs to /hook/<token> with the right header.
+// webhookReceiver accepts POSTs to /hook/<token> with the right header. It
+// stands for no particular service: a generic webhook's target is whatever
+// the user points it at.
 func webhookReceiver(s *seen) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.add(r)
@@ -177,7 +188,7 @@ func kindCases() []kindCase {
 				return NewBetterStack(b+"/api/v1/heartbeat/"+bsToken, o)
 			},
 			bad:    func(b string, o Options) (Notifier, error) { return NewBetterStack(b+"/api/v1/heartbeat/nope123", o) },
-			badErr: "unknown check (Better Stack says: Not found)",
+			badErr: "unknown check: copy the ping URL again",
 			check: func(t *testing.T, r *http.Request, body string) {
 				if r.Method != http.MethodGet || r.URL.Path != "/api/v1/heartbeat/"+bsToken+"/fail" {
 					t.Errorf("got %s %s", r.Method, r.URL.Path)
@@ -195,8 +206,8 @@ func kindCases() []kindCase {
 			badErr: "gatus refused the token (Gatus says: invalid token)",
 			check: func(t *testing.T, r *http.Request, body string) {
 				q := r.URL.Query()
-				if q.Get("success") != "false" || !strings.HasPrefix(q.Get("error"), "CRITICAL: ") || q.Get("duration") != "2.5ms" {
-					t.Errorf("query %v", q)
+				if r.Method != http.MethodPost || q.Get("success") != "false" || !strings.HasPrefix(q.Get("error"), "CRITICAL: ") || q.Get("duration") != "2.5ms" {
+					t.Errorf("got %s %v: Gatus takes only POST", r.Method, q)
 				}
 			},
 		},
@@ -208,8 +219,8 @@ func kindCases() []kindCase {
 			bad:    func(b string, o Options) (Notifier, error) { return NewPeekaping(b+"/api/v1/push/nope1234", o) },
 			badErr: "unknown push token (Peekaping says: Monitor not found for pushToken)",
 			check: func(t *testing.T, r *http.Request, body string) {
-				if q := r.URL.Query(); q.Get("status") != "0" || !strings.HasPrefix(q.Get("msg"), "CRITICAL: ") {
-					t.Errorf("query %v: Peekaping needs status=0 for down", q)
+				if q := r.URL.Query(); r.Method != http.MethodGet || q.Get("status") != "0" || !strings.HasPrefix(q.Get("msg"), "CRITICAL: ") {
+					t.Errorf("got %s %v: Peekaping takes only GET, and needs status=0 for down", r.Method, q)
 				}
 			},
 		},
@@ -282,9 +293,7 @@ func TestKinds(t *testing.T) {
 }
 
 func TestKindsFaults(t *testing.T) {
-	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "upstream down", http.StatusServiceUnavailable)
-	}))
+	broken := httptest.NewServer(notifytest.NginxError(http.StatusServiceUnavailable))
 	defer broken.Close()
 	hang := hangingServer(t)
 	for _, kc := range kindCases() {

@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,14 +11,17 @@ import (
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/notify/notifytest"
 )
 
 const kumaToken = "Xk3pQ9vTz7LmN2aB"
 
-// kumaReceiver follows Uptime Kuma's documented /api/push answers: GET or
-// HEAD only; {"ok":true} for a known token; 404 {"ok":false,"msg":"Monitor
-// not found or not active."} for an unknown one; its web page (200) for any
-// other path, a trailing slash included.
+// kumaReceiver answers as Uptime Kuma 2.0.0-dev.0 does (notifytest, each
+// answer citing server/routers/api-router.js or server/server.js): GET or
+// HEAD /api/push/<token>: {"ok":true} for a known token, 404 {"ok":false,
+// "msg":"Monitor not found or not active."} for an unknown one; any other
+// GET, a trailing slash included, its web page (200); any other method on
+// the push route, express's 404 "Cannot POST" page.
 type kumaReceiver struct {
 	got   atomic.Pointer[http.Request]
 	calls atomic.Int32
@@ -28,19 +30,19 @@ type kumaReceiver struct {
 func (k *kumaReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	k.calls.Add(1)
 	k.got.Store(r)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		notifytest.KumaCannot(r.Method, r.URL.Path).Write(w)
+		return
+	}
 	tok, ok := strings.CutPrefix(r.URL.Path, "/api/push/")
-	if !ok || strings.Contains(tok, "/") || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, "<!DOCTYPE html><html><body>Uptime Kuma</body></html>")
-		return
+	switch {
+	case !ok || tok == "" || strings.Contains(tok, "/"):
+		notifytest.KumaPage().Write(w)
+	case tok != kumaToken:
+		notifytest.KumaNotFound().Write(w)
+	default:
+		notifytest.KumaOK().Write(w)
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	if tok != kumaToken {
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, `{"ok":false,"msg":"Monitor not found or not active."}`)
-		return
-	}
-	io.WriteString(w, `{"ok":true}`)
 }
 
 func TestParseKumaURL(t *testing.T) {
@@ -175,16 +177,15 @@ func TestKumaPing(t *testing.T) {
 func TestKumaErrorAnswers(t *testing.T) {
 	var fails atomic.Int32
 	mux := http.NewServeMux()
+	// Kuma behind an nginx whose upstream is down once, or always.
 	mux.HandleFunc("/flaky/api/push/", func(w http.ResponseWriter, r *http.Request) {
 		if fails.Add(1) == 1 {
-			http.Error(w, "bad gateway", http.StatusBadGateway)
+			notifytest.NginxError(http.StatusBadGateway).Write(w)
 			return
 		}
-		io.WriteString(w, `{"ok":true}`)
+		notifytest.KumaOK().Write(w)
 	})
-	mux.HandleFunc("/broken/api/push/", func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "internal error", http.StatusInternalServerError)
-	})
+	mux.Handle("/broken/api/push/", notifytest.NginxError(http.StatusInternalServerError))
 	var kr kumaReceiver
 	mux.Handle("/", &kr)
 	srv := httptest.NewServer(mux)
@@ -197,7 +198,7 @@ func TestKumaErrorAnswers(t *testing.T) {
 	}{
 		{"unknown token", srv.URL + "/api/push/WrongToken123", "unknown push token (Kuma says: Monitor not found or not active.)", 1, false},
 		{"web page", srv.URL + "/x/api/push/" + kumaToken, "the URL answered with a web page, not Kuma's push API: check the URL", 1, false},
-		{"500 retried then fails", srv.URL + "/broken/api/push/" + kumaToken, "HTTP 500", 3, false},
+		{"500 retried then fails", srv.URL + "/broken/api/push/" + kumaToken, `kuma answered HTTP 500 (web page "500 Internal Server Error"): server error, will retry`, 3, false},
 		{"502 then ok", srv.URL + "/flaky/api/push/" + kumaToken, "", 2, true},
 	}
 	for _, tt := range tests {
