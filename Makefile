@@ -23,11 +23,18 @@ DEBARCH := $(if $(filter arm,$(GOARCH)),arm$(GOARM),$(GOARCH))
 LDFLAGS := -s -w -X main.version=$(VERSION)
 DIST    := dist
 
-.PHONY: all build test deb clean
+.PHONY: all build test deb clean toolchain-note
+
+# Say, before the go command fetches it, that a second toolchain is used.
+toolchain-note:
+	@if [ "$(RELEASE_TOOLCHAIN)" != local ] && [ "$$(GOTOOLCHAIN=local $(GO) env GOVERSION)" != "$(RELEASE_TOOLCHAIN)" ]; then \
+		echo "make: building with $(RELEASE_TOOLCHAIN), not $$(GOTOOLCHAIN=local $(GO) env GOVERSION): it has the standard library's security fixes"; \
+		echo "make: (scripts/vulncheck.sh); the go command fetches it once from the module proxy. RELEASE_TOOLCHAIN=local skips it."; \
+	fi
 
 all: build
 
-build:
+build: toolchain-note
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ntphealth ./cmd/ntphealth
 
 test:
@@ -36,7 +43,7 @@ test:
 	else $(GO) test ./...; fi
 
 # A static binary for the target, then the package around it.
-deb:
+deb: toolchain-note
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) GOARM=$(GOARM) \
 		$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/linux_$(DEBARCH)/ntphealth ./cmd/ntphealth
 	env -u GOOS -u GOARCH -u GOARM $(GO) run ./deploy/debpkg -binary $(DIST)/linux_$(DEBARCH)/ntphealth \
