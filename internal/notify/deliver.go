@@ -42,7 +42,9 @@ type attemptFunc func(ctx context.Context) error
 // deliver runs attempt up to 1+Retries times with a doubling back-off,
 // each under its own deadline, and reports the outcome. It recovers from a
 // panic in attempt, stops early on a permanent error or a cancelled ctx,
-// and keeps every secret out of the result and the log.
+// and keeps every secret out of the result and the log. It logs at DEBUG
+// only: the caller reports a failed push, once (the README promises one
+// line per failed push and none per delivered one).
 func (s *sender) deliver(ctx context.Context, sent string, attempt attemptFunc) health.PushResult {
 	res := health.PushResult{Target: s.target, Sent: sent}
 	log := s.o.Logger.With("target", s.target, "sent", sent)
@@ -71,11 +73,11 @@ func (s *sender) deliver(ctx context.Context, sent string, attempt attemptFunc) 
 		if err == nil {
 			res.OK = true
 			res.Time = time.Now()
-			log.Info("push delivered", "attempts", n)
+			log.Debug("push delivered", "attempts", n)
 			return res
 		}
 		last = err
-		log.Warn("push attempt failed", "attempt", n, "of", 1+s.o.Retries, "error", s.clean(err))
+		log.Debug("push attempt failed", "attempt", n, "of", 1+s.o.Retries, "error", s.clean(err))
 		var pe permanentError
 		if errors.As(err, &pe) {
 			break
@@ -89,7 +91,7 @@ func (s *sender) finish(res health.PushResult, err error, log *slog.Logger) heal
 	res.OK = false
 	res.Time = time.Now()
 	res.Error = s.clean(err)
-	log.Error("push failed", "attempts", res.Attempts, "error", res.Error)
+	log.Debug("push failed", "attempts", res.Attempts, "error", res.Error)
 	return res
 }
 
@@ -187,7 +189,7 @@ func (s *sender) statusError(service string, a answer) error {
 	err := fmt.Errorf("%s answered HTTP %d %s", service, a.status, s.snippet(a.body))
 	switch {
 	case a.status >= 500:
-		return fmt.Errorf("%w: server error, will retry", err)
+		return fmt.Errorf("%w: server error: check that the service, and any proxy in front of it, is up", err)
 	case a.status == http.StatusTooManyRequests:
 		return fmt.Errorf("%w: rate limited, push less often", err)
 	case a.status == http.StatusRequestTimeout:

@@ -198,7 +198,7 @@ func TestKumaErrorAnswers(t *testing.T) {
 	}{
 		{"unknown token", srv.URL + "/api/push/WrongToken123", "unknown push token (Kuma says: Monitor not found or not active.)", 1, false},
 		{"web page", srv.URL + "/x/api/push/" + kumaToken, "the URL answered with a web page, not Kuma's push API: check the URL", 1, false},
-		{"500 retried then fails", srv.URL + "/broken/api/push/" + kumaToken, `kuma answered HTTP 500 (web page "500 Internal Server Error"): server error, will retry`, 3, false},
+		{"500 retried then fails", srv.URL + "/broken/api/push/" + kumaToken, `kuma answered HTTP 500 (web page "500 Internal Server Error"): server error: check that the service, and any proxy in front of it, is up`, 3, false},
 		{"502 then ok", srv.URL + "/flaky/api/push/" + kumaToken, "", 2, true},
 	}
 	for _, tt := range tests {

@@ -50,8 +50,9 @@ type Options struct {
 	// Client sends the requests; default a client without a global timeout
 	// (each attempt carries its own deadline).
 	Client *http.Client
-	// Logger receives one line per failed attempt and per delivery; nil
-	// discards. Secrets are never logged.
+	// Logger receives, at DEBUG, one line per failed attempt and one per
+	// outcome; nil discards. Nothing is logged at INFO or above: the caller
+	// reports the result. Secrets are never logged.
 	Logger *slog.Logger
 }
 
