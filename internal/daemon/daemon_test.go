@@ -26,7 +26,7 @@ func (o *stepObserver) Observe(ctx context.Context) observe.Observation {
 	o.rounds.Add(1)
 	d := &observe.Daemon{Kind: "chrony", Address: "test",
 		Tracking: observe.Tracking{Stratum: 1, Leap: observe.LeapNone},
-		Sources:  []observe.Source{{Name: "PPS", Mode: observe.ModeRefclock, State: observe.StateSelected, Reach: 0377, SampleAge: 0}},
+		Sources:  []observe.Source{{Name: "PPS", Mode: observe.ModeRefclock, State: observe.StateSelected, Reach: 0377, SampleAge: observe.Seconds(0)}},
 	}
 	if o.down.Load() {
 		d = &observe.Daemon{Kind: "chrony", Address: "test", Error: "connection refused"}

@@ -203,8 +203,8 @@ func checkPreferred(d *observe.Daemon, sel observe.Source, hasSel bool, p Policy
 	parts := make([]string, len(want))
 	for i, s := range want {
 		age := "no sample yet"
-		if s.SampleAge >= 0 {
-			age = fmt.Sprintf("last sample %s ago", formatAge(s.SampleAge))
+		if s.SampleAge != nil {
+			age = fmt.Sprintf("last sample %s ago", formatAge(*s.SampleAge))
 		}
 		parts[i] = fmt.Sprintf("%s not selected (reach %o, %s)", s.Label(), s.Reach, age)
 	}
@@ -226,17 +226,22 @@ func checkStale(sel observe.Source, hasSel bool, p Policy) Check {
 		c.Message = "no source selected"
 		return c
 	}
+	if sel.SampleAge == nil {
+		c.Message = fmt.Sprintf("selected source %s: no sample yet", sel.Label())
+		return c
+	}
+	age := *sel.SampleAge
 	poll := sel.PollInterval()
 	warn := p.StalePolls * poll
-	c = measure("stale_source", sel.SampleAge, warn, 2*warn, "s")
-	c.Message = fmt.Sprintf("selected source %s: last sample %s ago (poll %s)", sel.Label(), formatAge(sel.SampleAge), formatAge(poll))
+	c = measure("stale_source", age, warn, 2*warn, "s")
+	c.Message = fmt.Sprintf("selected source %s: last sample %s ago (poll %s)", sel.Label(), formatAge(age), formatAge(poll))
 	polls := p.StalePolls
 	if c.Status == Critical {
 		polls *= 2
 	}
 	if c.Status != OK {
 		c.Message = fmt.Sprintf("selected source %s stale: last sample %s ago, more than %g polls of %s",
-			sel.Label(), formatAge(sel.SampleAge), polls, formatAge(poll))
+			sel.Label(), formatAge(age), polls, formatAge(poll))
 	}
 	return c
 }

@@ -12,11 +12,11 @@ var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 // pps is a healthy PPS refclock, selected; fallback a network server.
 func pps(state observe.State, reach uint8, age float64) observe.Source {
-	return observe.Source{Name: "PPS", Mode: observe.ModeRefclock, State: state, Poll: 0, Reach: reach, SampleAge: age}
+	return observe.Source{Name: "PPS", Mode: observe.ModeRefclock, State: state, Poll: 0, Reach: reach, SampleAge: observe.Seconds(age)}
 }
 
 func server(addr string, state observe.State) observe.Source {
-	return observe.Source{Name: addr, Address: addr, Mode: observe.ModeServer, State: state, Stratum: 2, Poll: 6, Reach: 0377, SampleAge: 10}
+	return observe.Source{Name: addr, Address: addr, Mode: observe.ModeServer, State: state, Stratum: 2, Poll: 6, Reach: 0377, SampleAge: observe.Seconds(10)}
 }
 
 func healthy() *observe.Daemon {
@@ -86,7 +86,7 @@ func TestEvaluate(t *testing.T) {
 			mutate: func(d *observe.Daemon, p *Policy) {
 				d.Kind = "ntpd"
 				d.Tracking = observe.Tracking{RefID: "LOCL", Stratum: 11, Leap: observe.LeapNone}
-				d.Sources = []observe.Source{{Name: "LOCAL(0)", Address: "127.127.1.0", Mode: observe.ModeRefclock, State: observe.StateSelected, Reach: 0377, SampleAge: 3, Poll: 6}}
+				d.Sources = []observe.Source{{Name: "LOCAL(0)", Address: "127.127.1.0", Mode: observe.ModeRefclock, State: observe.StateSelected, Reach: 0377, SampleAge: observe.Seconds(3), Poll: 6}}
 			},
 			status: Critical,
 			checks: map[string]Status{"free_running": Critical, "synchronized": OK, "preferred_source": OK},
@@ -130,7 +130,7 @@ func TestEvaluate(t *testing.T) {
 		{
 			name: "selected pps stale: warning after 4 polls",
 			mutate: func(d *observe.Daemon, p *Policy) {
-				d.Sources[0].SampleAge = 5
+				d.Sources[0].SampleAge = observe.Seconds(5)
 			},
 			status:  Warning,
 			checks:  map[string]Status{"stale_source": Warning},
@@ -139,7 +139,7 @@ func TestEvaluate(t *testing.T) {
 		{
 			name: "selected pps stale: critical after 8 polls",
 			mutate: func(d *observe.Daemon, p *Policy) {
-				d.Sources[0].SampleAge = 9
+				d.Sources[0].SampleAge = observe.Seconds(9)
 			},
 			status: Critical,
 			checks: map[string]Status{"stale_source": Critical},
@@ -148,7 +148,7 @@ func TestEvaluate(t *testing.T) {
 			name: "stale scales with the poll interval",
 			mutate: func(d *observe.Daemon, p *Policy) {
 				d.Sources[0].Poll = 4 // 16 s
-				d.Sources[0].SampleAge = 60
+				d.Sources[0].SampleAge = observe.Seconds(60)
 			},
 			status: OK,
 			checks: map[string]Status{"stale_source": OK},

@@ -178,9 +178,9 @@ type Source struct {
 	// Reach is the 8-bit reachability register, shown in octal by chronyc
 	// (0377: the last eight polls all answered).
 	Reach uint8 `json:"reach"`
-	// SampleAge is the time since the last good sample, seconds; -1 if none
-	// (chronyc "LastRx").
-	SampleAge float64 `json:"sample_age_seconds"`
+	// SampleAge is the time since the last good sample, seconds (chronyc
+	// "LastRx"); nil (JSON null) when there is none yet.
+	SampleAge *float64 `json:"sample_age_seconds"`
 	// Offset is the last sample's offset, seconds, positive when the local
 	// clock is slow (behind the source); OffsetError its error bound, seconds.
 	Offset      float64 `json:"offset_seconds"`
@@ -228,3 +228,7 @@ func (d *Daemon) Selected() (Source, bool) {
 	}
 	return Source{}, false
 }
+
+// Seconds returns a pointer to v, for the optional values in seconds such as
+// Source.SampleAge.
+func Seconds(v float64) *float64 { return &v }

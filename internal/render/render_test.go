@@ -13,8 +13,8 @@ func report() health.Report {
 	d := &observe.Daemon{Kind: "chrony", Address: "127.0.0.1:323",
 		Tracking: observe.Tracking{RefID: "50505300", RefName: "PPS", Stratum: 1, SystemOffset: 8.12e-7, RootDispersion: 2e-6},
 		Sources: []observe.Source{
-			{Name: "PPS", Mode: observe.ModeRefclock, State: observe.StateSelected, Reach: 0377, SampleAge: 1, Offset: -3e-7, OffsetError: 1e-6},
-			{Name: "ntp1.example", Address: "192.0.2.1", Mode: observe.ModeServer, State: observe.StateCombined, Stratum: 2, Poll: 6, Reach: 017, SampleAge: 33, Offset: 0.0012, OffsetError: 0.004},
+			{Name: "PPS", Mode: observe.ModeRefclock, State: observe.StateSelected, Reach: 0377, SampleAge: observe.Seconds(1), Offset: -3e-7, OffsetError: 1e-6},
+			{Name: "ntp1.example", Address: "192.0.2.1", Mode: observe.ModeServer, State: observe.StateCombined, Stratum: 2, Poll: 6, Reach: 017, SampleAge: observe.Seconds(33), Offset: 0.0012, OffsetError: 0.004},
 		},
 	}
 	r := health.Evaluate(observe.Observation{Time: time.Unix(0, 0), Daemon: d,

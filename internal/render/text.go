@@ -79,8 +79,8 @@ func Sources(w io.Writer, sources []observe.Source) {
 	fmt.Fprintln(tw, "MS\tName/IP address\tStratum\tPoll\tReach\tLastRx\tOffset ± error")
 	for _, s := range sources {
 		age := "-"
-		if s.SampleAge >= 0 {
-			age = fmt.Sprintf("%.0fs", s.SampleAge)
+		if s.SampleAge != nil {
+			age = fmt.Sprintf("%.0fs", *s.SampleAge)
 		}
 		fmt.Fprintf(tw, "%s%s\t%s\t%d\t%d\t%03o\t%s\t%s ± %s\n",
 			modeChar(s.Mode), s.State, s.Label(), s.Stratum, s.Poll, s.Reach, age,

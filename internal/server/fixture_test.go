@@ -40,10 +40,10 @@ func fixedReport() health.Report {
 				RefTime: fixedTime.Add(-7 * time.Second),
 			},
 			Sources: []observe.Source{
-				{Name: "PPS", Mode: observe.ModeRefclock, State: observe.StateSelected, Stratum: 0, Poll: 4, Reach: 0o377, SampleAge: 1, Offset: 1.02e-7, OffsetError: 1e-7},
-				{Name: "GPS", Mode: observe.ModeRefclock, State: observe.StateNotCombined, Stratum: 0, Poll: 4, Reach: 0o377, SampleAge: 2, Offset: 0.0612, OffsetError: 2e-4},
-				{Name: "ntp1.example.net", Address: "192.0.2.1", Mode: observe.ModeServer, State: observe.StateCombined, Stratum: 2, Poll: 6, Reach: 0o177, SampleAge: 35, Offset: -3.1e-4, OffsetError: 1.2e-2},
-				{Name: "192.0.2.2", Address: "192.0.2.2", Mode: observe.ModeServer, State: observe.StateUnreachable, Stratum: 0, Poll: 10, Reach: 0, SampleAge: -1},
+				{Name: "PPS", Mode: observe.ModeRefclock, State: observe.StateSelected, Stratum: 0, Poll: 4, Reach: 0o377, SampleAge: observe.Seconds(1), Offset: 1.02e-7, OffsetError: 1e-7},
+				{Name: "GPS", Mode: observe.ModeRefclock, State: observe.StateNotCombined, Stratum: 0, Poll: 4, Reach: 0o377, SampleAge: observe.Seconds(2), Offset: 0.0612, OffsetError: 2e-4},
+				{Name: "ntp1.example.net", Address: "192.0.2.1", Mode: observe.ModeServer, State: observe.StateCombined, Stratum: 2, Poll: 6, Reach: 0o177, SampleAge: observe.Seconds(35), Offset: -3.1e-4, OffsetError: 1.2e-2},
+				{Name: "192.0.2.2", Address: "192.0.2.2", Mode: observe.ModeServer, State: observe.StateUnreachable, Stratum: 0, Poll: 10, Reach: 0},
 			},
 		},
 		Push: []health.PushResult{{Target: "kuma https://kuma.example/api/push/****", OK: true, Sent: "up", Attempts: 1, Time: fixedTime}},
@@ -70,16 +70,16 @@ func historyReports(n int, end time.Time) []health.Report {
 			d.Tracking = observe.Tracking{RefID: "C0000201", RefName: "ntp1.example.net", Stratum: 3,
 				SystemOffset: off, Frequency: -12.3, Skew: 0.4, RootDelay: 4.2e-3, RootDispersion: 1.1e-3}
 			d.Sources = []observe.Source{
-				{Name: "PPS", Mode: observe.ModeRefclock, State: observe.StateUnreachable, Poll: 0, Reach: 0o360, SampleAge: float64(30 * (i - n/2))},
-				{Name: "ntp1.example.net", Address: "192.0.2.1", Mode: observe.ModeServer, State: observe.StateSelected, Stratum: 2, Poll: 6, Reach: 0o377, SampleAge: 20, Offset: off, OffsetError: 2.1e-3},
+				{Name: "PPS", Mode: observe.ModeRefclock, State: observe.StateUnreachable, Poll: 0, Reach: 0o360, SampleAge: observe.Seconds(float64(30 * (i - n/2)))},
+				{Name: "ntp1.example.net", Address: "192.0.2.1", Mode: observe.ModeServer, State: observe.StateSelected, Stratum: 2, Poll: 6, Reach: 0o377, SampleAge: observe.Seconds(20), Offset: off, OffsetError: 2.1e-3},
 			}
 		default:
 			off := 3e-7*math.Sin(float64(i)/7) + rng.NormFloat64()*1.5e-7
 			d.Tracking = observe.Tracking{RefID: "50505300", RefName: "PPS", Stratum: 1,
 				SystemOffset: off, Frequency: -12.3, Skew: 0.02, RootDelay: 1e-9, RootDispersion: 1.5e-6 + rng.Float64()*1e-6}
 			d.Sources = []observe.Source{
-				{Name: "PPS", Mode: observe.ModeRefclock, State: observe.StateSelected, Poll: 0, Reach: 0o377, SampleAge: 1, Offset: off, OffsetError: 1e-7},
-				{Name: "ntp1.example.net", Address: "192.0.2.1", Mode: observe.ModeServer, State: observe.StateCombined, Stratum: 2, Poll: 6, Reach: 0o377, SampleAge: 20, Offset: 2.1e-4, OffsetError: 2.1e-3},
+				{Name: "PPS", Mode: observe.ModeRefclock, State: observe.StateSelected, Poll: 0, Reach: 0o377, SampleAge: observe.Seconds(1), Offset: off, OffsetError: 1e-7},
+				{Name: "ntp1.example.net", Address: "192.0.2.1", Mode: observe.ModeServer, State: observe.StateCombined, Stratum: 2, Poll: 6, Reach: 0o377, SampleAge: observe.Seconds(20), Offset: 2.1e-4, OffsetError: 2.1e-3},
 			}
 		}
 		out = append(out, health.Evaluate(observe.Observation{Time: now, Daemon: d}, p))

@@ -167,7 +167,9 @@ func (c chronyCollector) Collect(ch chan<- prometheus.Metric) {
 			continue
 		}
 		seen[l] = true
-		gauge(descSourcesLastRx, s.SampleAge, l[0], l[1])
+		if s.SampleAge != nil { // no sample yet: no series, as chronyc prints "-"
+			gauge(descSourcesLastRx, *s.SampleAge, l[0], l[1])
+		}
 		gauge(descSourcesLastSample, -s.Offset, l[0], l[1])
 		gauge(descSourcesLastSampleErr, s.OffsetError, l[0], l[1])
 		gauge(descSourcesPollInterval, s.PollInterval(), l[0], l[1])

@@ -220,11 +220,11 @@ func newSourceRow(s observe.Source) sourceRow {
 
 // lastRx prints a sample age as chronyc's LastRx column does: seconds up to
 // 1023, then minutes, hours, days, years; "-" without a sample.
-func lastRx(age float64) string {
-	if age < 0 || math.IsNaN(age) {
+func lastRx(age *float64) string {
+	if age == nil || *age < 0 || math.IsNaN(*age) {
 		return "-"
 	}
-	s := uint64(age)
+	s := uint64(*age)
 	switch {
 	case s < 1024:
 		return strconv.FormatUint(s, 10)

@@ -172,9 +172,12 @@ func TestChartScale(t *testing.T) {
 }
 
 func TestLastRx(t *testing.T) {
-	tests := map[float64]string{-1: "-", 0: "0", 1023: "1023", 1024: "17m", 7200: "120m", 86400: "24h", 1e7: "115d", 1e9: "31y"}
+	if got := lastRx(nil); got != "-" {
+		t.Errorf("lastRx(nil) = %q, want -", got)
+	}
+	tests := map[float64]string{0: "0", 1023: "1023", 1024: "17m", 7200: "120m", 86400: "24h", 1e7: "115d", 1e9: "31y"}
 	for in, want := range tests {
-		if got := lastRx(in); got != want {
+		if got := lastRx(&in); got != want {
 			t.Errorf("lastRx(%g) = %q, want %q", in, got, want)
 		}
 	}

@@ -238,7 +238,7 @@ func readSource(c *fbchrony.Client, i int32) (src observe.Source, unresolved boo
 			Span:      float64(st.SpanSeconds),
 			Frequency: st.ResidFreqPPM,
 			Skew:      st.SkewPPM,
-			Offset:    -st.EstimatedOffset, // see convertSource
+			Offset:    slowPositive(st.EstimatedOffset),
 			StdDev:    st.StandardDeviation,
 		}
 	} else if deadline.IsTimeout(err) {
@@ -264,6 +264,16 @@ var modes = map[fbchrony.ModeType]observe.Mode{
 	2: observe.ModeRefclock,
 }
 
+// slowPositive turns a chrony offset (positive: local clock fast) into
+// observe's sign (positive: local clock slow) without making a zero -0,
+// which JSON would print as "-0".
+func slowPositive(chronyOffset float64) float64 {
+	if chronyOffset == 0 {
+		return 0
+	}
+	return -chronyOffset
+}
+
 // convertSource maps one source. chrony's offsets are positive when the
 // local clock is ahead (chronyc(1): a source 50 ms behind shows "+50ms");
 // observe's are positive when the local clock is slow, as NTP's theta
@@ -275,15 +285,14 @@ func convertSource(sd fbchrony.SourceData) observe.Source {
 		Stratum:     int(sd.Stratum),
 		Poll:        int(sd.Poll),
 		Reach:       uint8(sd.Reachability),
-		SampleAge:   float64(sd.SinceSample),
-		Offset:      -sd.LatestMeas, // chrony: positive = local clock fast
+		Offset:      slowPositive(sd.LatestMeas),
 		OffsetError: sd.LatestMeasErr,
 	}
 	if s.State == "" {
 		s.State = observe.StateUnreachable
 	}
-	if sd.SinceSample == math.MaxUint32 { // no sample yet (chronyc prints "-")
-		s.SampleAge = -1
+	if sd.SinceSample != math.MaxUint32 { // MaxUint32: no sample yet (chronyc prints "-")
+		s.SampleAge = observe.Seconds(float64(sd.SinceSample))
 	}
 	if s.Mode == observe.ModeRefclock {
 		// A refclock's "address" is its refid (chronyc: UTI_RefidToString).
@@ -305,7 +314,7 @@ func convertTracking(t fbchrony.Tracking, sources []observe.Source) observe.Trac
 		Stratum:           int(t.Stratum),
 		Leap:              observe.Leap(t.LeapStatus),
 		SystemOffset:      t.CurrentCorrection, // chronyc: positive prints "slow"
-		LastOffset:        -t.LastOffset,       // chrony: positive = local clock fast
+		LastOffset:        slowPositive(t.LastOffset),
 		RMSOffset:         t.RMSOffset,
 		Frequency:         t.FreqPPM,
 		ResidualFrequency: t.ResidFreqPPM,

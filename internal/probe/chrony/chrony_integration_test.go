@@ -1,13 +1,16 @@
 package chrony_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"flag"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,8 +136,8 @@ func TestPPSSelected(t *testing.T) {
 				if s.Mode != w.mode || !strings.Contains(w.states, string(s.State)) {
 					t.Errorf("%s: mode %s state %s, want %s and one of %q", w.name, s.Mode, s.State, w.mode, w.states)
 				}
-				if s.Reach == 0 || s.Poll != 0 || s.SampleAge < 0 || s.SampleAge > 4 {
-					t.Errorf("%s: reach %o poll %d sample age %g s, want reach > 0, poll 0, a fresh sample", w.name, s.Reach, s.Poll, s.SampleAge)
+				if s.Reach == 0 || s.Poll != 0 || s.SampleAge == nil || *s.SampleAge > 4 {
+					t.Errorf("%s: reach %o poll %d sample age %v s, want reach > 0, poll 0, a fresh sample", w.name, s.Reach, s.Poll, ageText(s.SampleAge))
 				}
 				if s.Stats == nil || s.Stats.Samples < 1 || s.Stats.Span < 0 {
 					t.Errorf("%s: sourcestats %+v, want at least one sample", w.name, s.Stats)
@@ -252,12 +255,24 @@ func TestNoSourceReachable(t *testing.T) {
 		t.Errorf("summary %q", r.Summary)
 	}
 	for _, s := range d.Sources {
-		if s.State != observe.StateUnreachable || s.Reach != 0 || s.SampleAge != -1 {
-			t.Errorf("%s: state %s reach %o sample age %g, want ? 0 -1", s.Label(), s.State, s.Reach, s.SampleAge)
+		if s.State != observe.StateUnreachable || s.Reach != 0 || s.SampleAge != nil {
+			t.Errorf("%s: state %s reach %o sample age %s, want ? 0 none", s.Label(), s.State, s.Reach, ageText(s.SampleAge))
 		}
 	}
 	if d.Tracking.RefID != "00000000" || d.Tracking.Stratum != 0 {
 		t.Errorf("tracking refid %s stratum %d, want 00000000 0", d.Tracking.RefID, d.Tracking.Stratum)
+	}
+	// In JSON, "no sample yet" is null and a zero offset is 0: neither a -1
+	// sentinel nor a negated zero ("-0") reaches a reader.
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if negZero := regexp.MustCompile(`:-0[,}\]]`); negZero.Match(b) {
+		t.Errorf("JSON holds -0: %s", negZero.FindAll(b, -1))
+	}
+	if bytes.Contains(b, []byte(`"sample_age_seconds":-1`)) || !bytes.Contains(b, []byte(`"sample_age_seconds":null`)) {
+		t.Errorf("JSON sample age of a source without samples is not null: %s", b)
 	}
 }
 
@@ -363,4 +378,12 @@ func TestNotRunning(t *testing.T) {
 		tc.repair()
 		c.WaitFor(t, 10*time.Second, func(d *observe.Daemon) bool { return d.Error == "" })
 	}
+}
+
+// ageText prints an optional sample age.
+func ageText(age *float64) string {
+	if age == nil {
+		return "none"
+	}
+	return strconv.FormatFloat(*age, 'g', -1, 64)
 }

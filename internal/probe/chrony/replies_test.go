@@ -85,8 +85,8 @@ func TestQueryCapturedReplies(t *testing.T) {
 		if s.Name != w.name || s.Address != w.addr || s.Mode != w.mode || s.State != w.state || s.Stratum != w.stratum {
 			t.Errorf("source %d: %+v, want %+v", i, s, w)
 		}
-		if s.Reach == 0 || s.SampleAge < 0 || s.Stats == nil || s.Stats.Samples < 1 {
-			t.Errorf("source %d: reach %o age %g stats %+v", i, s.Reach, s.SampleAge, s.Stats)
+		if s.Reach == 0 || s.SampleAge == nil || s.Stats == nil || s.Stats.Samples < 1 {
+			t.Errorf("source %d: reach %o age %v stats %+v", i, s.Reach, s.SampleAge, s.Stats)
 		}
 	}
 }

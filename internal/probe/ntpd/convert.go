@@ -133,15 +133,15 @@ func convertPeer(p peer, now time.Time) (observe.Source, error) {
 
 // sampleAge is ntpq's "when" column, seconds: the time since rec (when the
 // last sample arrived: the destination timestamp of the last packet, or
-// the last refclock sample), else since reftime; -1 when neither is set
+// the last refclock sample), else since reftime; nil when neither is set
 // (ntpsec pylib/util.py PeerSummary.summary).
-func sampleAge(v *vars, now time.Time) float64 {
+func sampleAge(v *vars, now time.Time) *float64 {
 	for _, name := range []string{"rec", "reftime"} {
 		if t := v.timestamp(name); !t.IsZero() {
-			return math.Max(0, now.Sub(t).Seconds())
+			return observe.Seconds(math.Max(0, now.Sub(t).Seconds()))
 		}
 	}
-	return -1
+	return nil
 }
 
 // parseLeap reads the leap variable: ntpsec sends it in decimal ("3"),

@@ -138,7 +138,7 @@ func TestMinimalExchange(t *testing.T) {
 	}
 	a, b := d.Sources[0], d.Sources[1]
 	if a.Name != "ntp.example.org" || a.Address != "192.0.2.1" || a.Mode != "server" || a.State != "*" || a.Poll != 6 ||
-		a.Reach != 0x7f || a.Offset != -0.00025 || a.OffsetError != 0.003 || a.SampleAge != -1 {
+		a.Reach != 0x7f || a.Offset != -0.00025 || a.OffsetError != 0.003 || a.SampleAge != nil {
 		t.Errorf("first source %+v", a)
 	}
 	if b.Name != "" || b.Address != "192.0.2.2" || b.Mode != "peer" || b.State != "+" || b.Offset != 0.005 {

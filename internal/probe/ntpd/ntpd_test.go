@@ -75,7 +75,7 @@ func TestSHMSyncedThenLost(t *testing.T) {
 		t.Errorf("before any sample: synchronized = %v (%s), want CRITICAL", check(r, "synchronized").Status, check(r, "synchronized").Message)
 	}
 	if len(got.Sources) != 1 || got.Sources[0].Name != "SHM(0)" || got.Sources[0].Mode != observe.ModeRefclock ||
-		got.Sources[0].SampleAge != -1 {
+		got.Sources[0].SampleAge != nil {
 		t.Errorf("before any sample: sources %+v, want one refclock SHM(0) with no sample", got.Sources)
 	}
 
@@ -100,8 +100,8 @@ func TestSHMSyncedThenLost(t *testing.T) {
 		t.Errorf("SHM(0) offset %g s, system offset %g s, want both about +%g s (local clock behind the reference)",
 			sel.Offset, got.Tracking.SystemOffset, ahead.Seconds())
 	}
-	if sel.Reach == 0 || sel.SampleAge < 0 || sel.SampleAge > 5 || sel.Poll != 1 {
-		t.Errorf("SHM(0) reach %o, sample age %g s, poll %d; want reach > 0, a fresh sample, poll 1 (2 s)", sel.Reach, sel.SampleAge, sel.Poll)
+	if sel.Reach == 0 || sel.SampleAge == nil || *sel.SampleAge > 5 || sel.Poll != 1 {
+		t.Errorf("SHM(0) reach %o, sample age %v s, poll %d; want reach > 0, a fresh sample, poll 1 (2 s)", sel.Reach, sel.SampleAge != nil, sel.Poll)
 	}
 	if age := time.Since(got.Tracking.RefTime); age < 0 || age > 10*time.Second {
 		t.Errorf("tracking ref time %s is %s old, want within 10 s", got.Tracking.RefTime, age)

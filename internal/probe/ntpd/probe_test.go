@@ -41,8 +41,8 @@ func TestReplaySynced(t *testing.T) {
 		s.Stratum != want.Stratum || s.Poll != want.Poll {
 		t.Errorf("source %+v, want %+v", s, want)
 	}
-	if s.Reach == 0 || math.Abs(s.Offset-400e-6) > 150e-6 || s.OffsetError <= 0 || s.SampleAge <= 0 {
-		t.Errorf("source reach %o offset %g error %g age %g", s.Reach, s.Offset, s.OffsetError, s.SampleAge)
+	if s.Reach == 0 || math.Abs(s.Offset-400e-6) > 150e-6 || s.OffsetError <= 0 || s.SampleAge == nil || *s.SampleAge <= 0 {
+		t.Fatalf("source reach %o offset %g error %g age %v", s.Reach, s.Offset, s.OffsetError, s.SampleAge)
 	}
 }
 
@@ -51,8 +51,8 @@ func TestReplaySynced(t *testing.T) {
 func TestReplaySyncedJudged(t *testing.T) {
 	d := observeReplay(t, "synced", 1500*time.Millisecond)
 	s := d.Sources[0]
-	if math.Abs(s.SampleAge-1.5) > 0.01 {
-		t.Errorf("sample age %g s, want 1.5 s", s.SampleAge)
+	if math.Abs(*s.SampleAge-1.5) > 0.01 {
+		t.Errorf("sample age %g s, want 1.5 s", *s.SampleAge)
 	}
 	r := health.Evaluate(observe.Observation{Time: time.Now(), Daemon: d}, health.DefaultPolicy())
 	if r.Status != health.OK {
@@ -69,7 +69,7 @@ func TestReplayUnsynced(t *testing.T) {
 		t.Errorf("ref time %s, want zero (reftime=0x00000000.00000000)", d.Tracking.RefTime)
 	}
 	s := d.Sources[0]
-	if s.State != observe.StateUnreachable || s.SampleAge != -1 || s.Reach != 0 {
+	if s.State != observe.StateUnreachable || s.SampleAge != nil || s.Reach != 0 {
 		t.Errorf("source %+v, want unreachable, no sample, reach 0", s)
 	}
 	r := health.Evaluate(observe.Observation{Time: time.Now(), Daemon: d}, health.DefaultPolicy())
