@@ -2,9 +2,11 @@ package ntpprobe
 
 import (
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -58,13 +60,40 @@ func wantLines(t *testing.T, body string, lines ...string) {
 	}
 }
 
+// metricValue is the value of the one sample of name (with or without
+// labels) in a text exposition, parsed as a number.
+func metricValue(body, name string) (float64, bool) {
+	for _, l := range strings.Split(body, "\n") {
+		rest, ok := strings.CutPrefix(l, name)
+		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '{') {
+			continue
+		}
+		f := strings.Fields(rest[strings.LastIndex(rest, "}")+1:])
+		if len(f) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[0], 64)
+		return v, err == nil
+	}
+	return 0, false
+}
+
+func ptr(v float64) *float64 { return &v }
+
 func TestProbeMetrics(t *testing.T) {
 	tests := []struct {
-		name    string
-		reply   ntptest.Reply
-		lines   []string
-		absent  []string
-		prefixs []string
+		name   string
+		reply  ntptest.Reply
+		lines  []string
+		absent []string
+		// present: metrics that must have a value, whatever it is.
+		present []string
+		// offset: the ntp_offset_seconds the responder's ClockOffset
+		// makes, compared as a number within what the measurement can be
+		// off by (never by its text: 0.199995011 is 0.2 here).
+		offset *float64
+		// info: ntp_server_info names the responder's address.
+		info bool
 	}{
 		{
 			name:  "good stratum 1",
@@ -74,14 +103,17 @@ func TestProbeMetrics(t *testing.T) {
 				`ntphealth_check_status{check="reachable"} 0`, `ntphealth_check_status{check="offset"} 0`,
 				`ntphealth_check_status{check="synchronized"} 0`, "ntphealth_status 0",
 			},
-			prefixs: []string{"ntp_offset_seconds ", "ntp_rtt_seconds ", "ntp_root_distance_seconds ", "ntp_probe_duration_seconds ", `ntp_server_info{address="127.0.0.1:`},
+			present: []string{"ntp_rtt_seconds", "ntp_root_distance_seconds", "ntp_probe_duration_seconds"},
+			offset:  ptr(0),
+			info:    true,
 			absent:  []string{"ntp_kiss_code"},
 		},
 		{
-			name:    "server 200 ms ahead",
-			reply:   ntptest.Reply{ClockOffset: 200 * time.Millisecond},
-			lines:   []string{"ntp_probe_success 1", `ntphealth_check_status{check="offset"} 2`, "ntphealth_status 2"},
-			prefixs: []string{"ntp_offset_seconds 0.2"},
+			name:  "server 200 ms ahead",
+			reply: ntptest.Reply{ClockOffset: 200 * time.Millisecond},
+			lines: []string{"ntp_probe_success 1", `ntphealth_check_status{check="offset"} 2`, "ntphealth_status 2"},
+			// Positive: the server is ahead (RFC 5905's theta).
+			offset: ptr(0.2),
 		},
 		{
 			name:  "unsynchronised",
@@ -115,10 +147,29 @@ func TestProbeMetrics(t *testing.T) {
 					t.Errorf("body has %q:\n%s", a, body)
 				}
 			}
-			for _, p := range tt.prefixs {
-				if !strings.Contains(body, "\n"+p) {
-					t.Errorf("no line starting %q in:\n%s", p, body)
+			for _, name := range tt.present {
+				if _, ok := metricValue(body, name); !ok {
+					t.Errorf("no sample of %s in:\n%s", name, body)
 				}
+			}
+			if tt.offset != nil {
+				offset, ok := metricValue(body, "ntp_offset_seconds")
+				rtt, ok2 := metricValue(body, "ntp_rtt_seconds")
+				// Responder and probe read one clock, so the measured
+				// offset differs from ClockOffset only by the asymmetry
+				// of the two one-way delays, at most half the round trip
+				// of the same reply (RFC 5905), plus timestamp rounding.
+				// A wrong sign or unit is off by 0.4 or by 199.8.
+				tol := rtt/2 + 100e-6
+				switch {
+				case !ok || !ok2:
+					t.Errorf("no ntp_offset_seconds or ntp_rtt_seconds in:\n%s", body)
+				case math.Abs(offset-*tt.offset) > tol:
+					t.Errorf("ntp_offset_seconds %g, want %g ± %g (rtt %g)", offset, *tt.offset, tol, rtt)
+				}
+			}
+			if tt.info && !strings.Contains(body, "\n"+`ntp_server_info{address="`+ntp.Addr()+`"`) {
+				t.Errorf("no ntp_server_info for %s in:\n%s", ntp.Addr(), body)
 			}
 		})
 	}
