@@ -132,7 +132,7 @@ func pushURLProblem(kind, raw string) string {
 		return fmt.Sprintf("invalid URL %s: copy the push URL from your monitoring service", shown)
 	}
 	if u.Scheme == "" || u.Host == "" || u.Opaque != "" {
-		return fmt.Sprintf("URL %s has no scheme or host: write it in full, e.g. https://kuma.example/api/push/TOKEN", shown)
+		return fmt.Sprintf("URL %s has no scheme or host: write it in full, e.g. %s", shown, ExampleURL)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Sprintf("URL %s: scheme %s is not http or https", shown, quote(u.Scheme))

@@ -118,14 +118,62 @@ func urlSecrets(raw string) []string {
 // "OK") are not secrets and would garble the message.
 const minSecret = 4
 
-// scrub replaces every secret in msg by ****, longest first.
+// ExampleURL is the push URL that messages show as an example.
+const ExampleURL = "https://kuma.example/api/push/TOKEN"
+
+// examples are ntphealth's own words that scrub leaves readable even when
+// a secret happens to be part of them: a pasted "kuma.example" or "TOKEN"
+// must not turn the hint into "e.g. https://****".
+var examples = []string{ExampleURL}
+
+// scrub replaces every secret in msg by ****, longest first. The examples
+// are kept, unless a secret runs across one's edge: then all is scrubbed.
 func scrub(msg string, secrets []string) string {
 	s := slices.Clone(secrets)
 	slices.SortFunc(s, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
-	for _, v := range s {
-		if len(v) >= minSecret && v != redacted {
-			msg = strings.ReplaceAll(msg, v, redacted)
+	s = slices.DeleteFunc(s, func(v string) bool { return len(v) < minSecret || v == redacted })
+	for _, ex := range examples {
+		pieces := strings.Split(msg, ex)
+		if len(pieces) == 1 || straddles(msg, ex, s) {
+			continue
 		}
+		for i := range pieces {
+			pieces[i] = scrub(pieces[i], s)
+		}
+		return strings.Join(pieces, ex)
+	}
+	for _, v := range s {
+		msg = strings.ReplaceAll(msg, v, redacted)
 	}
 	return msg
+}
+
+// straddles tells whether a secret occurs in msg across the edge of an
+// occurrence of ex, so that keeping ex would keep part of the secret.
+func straddles(msg, ex string, secrets []string) bool {
+	spans := occurrences(msg, ex)
+	for _, v := range secrets {
+		for _, s := range occurrences(msg, v) {
+			for _, e := range spans {
+				if s[0] < e[1] && s[1] > e[0] && (s[0] < e[0] || s[1] > e[1]) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// occurrences returns [start, end) of every occurrence of sub in s,
+// overlapping ones included.
+func occurrences(s, sub string) [][2]int {
+	var out [][2]int
+	for i := 0; ; {
+		j := strings.Index(s[i:], sub)
+		if j < 0 {
+			return out
+		}
+		out = append(out, [2]int{i + j, i + j + len(sub)})
+		i += j + 1
+	}
 }
