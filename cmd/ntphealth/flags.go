@@ -48,7 +48,7 @@ func (f *sourceFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.ntp, "ntp", "remote NTP server `HOST[:PORT]` to query; repeatable (config ntp)")
 	fs.StringVar(&f.kernel, "kernel", "", "read the kernel clock with adjtimex (read-only): `MODE` auto, true or false (config kernel.enabled)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "deadline for each probe, a `DURATION` such as 2s (config timeout)")
-	fs.StringVar(&f.pushURL, "push-url", "", "Uptime Kuma push `URL` (also $"+config.EnvPushURL+"; config push[].url); a pasted ?status=up&msg=OK&ping= tail is fine")
+	fs.StringVar(&f.pushURL, "push-url", "", "Uptime Kuma push `URL` (also the systemd credential "+config.CredentialPushURL+" or $"+config.EnvPushURL+"; config push[].url); a pasted ?status=up&msg=OK&ping= tail is fine")
 	fs.BoolVar(&f.noPush, "no-push", false, "do not push, even if the config names push targets")
 	fs.StringVar(&f.prefer, "prefer", "", "`SOURCE` that must be selected, e.g. PPS (config checks.prefer; default: any refclock)")
 }
@@ -88,8 +88,10 @@ func (f *sourceFlags) load(fs *flag.FlagSet, stderr io.Writer) (config.Config, e
 	}
 	if set["push-url"] {
 		cfg.SetPushURL(f.pushURL, "--push-url")
-	} else if env := os.Getenv(config.EnvPushURL); env != "" {
-		cfg.SetPushURL(env, "$"+config.EnvPushURL)
+	} else if url, origin, err := config.ExternalPushURL(); err != nil {
+		return cfg, err
+	} else if url != "" {
+		cfg.SetPushURL(url, origin)
 	}
 	if f.noPush {
 		cfg.Push = nil

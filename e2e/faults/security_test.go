@@ -48,8 +48,8 @@ func pushConfig(chronyAddr, urlLine string) string {
 		chronyAddr, probeTimeout, urlLine, pushTimeout, pushRetries)
 }
 
-// plants are the four places a token can come from. Files are left
-// readable by others on purpose: that must draw a warning without the token.
+// plants are the places a token can come from. Files are left
+// readable by all on purpose: that must draw a warning without the token.
 func plants(chronyAddr string) []plant {
 	base := fmt.Sprintf("chrony:\n  address: %q\nkernel:\n  enabled: \"false\"\ntimeout: %s\n", chronyAddr, probeTimeout)
 	return []plant{
@@ -57,13 +57,30 @@ func plants(chronyAddr string) []plant {
 			p := filepath.Join(dir, "ntphealth.yaml")
 			writeFile(t, p, pushConfig(chronyAddr, fmt.Sprintf("url: %q", u)), 0o644)
 			return []string{"--config", p}, nil
-		}, warn: "holds a push token (push[0].url) and is readable by others (mode 0644): run chmod 600"},
+		}, warn: "holds a push secret in push[0].url and is readable by all (mode 0644): put the URL in /etc/ntphealth/push-url"},
 		{name: "url-file", apply: func(t *testing.T, dir, u string) ([]string, []string) {
 			writeFile(t, filepath.Join(dir, "push-url"), u+"\n", 0o644)
 			p := filepath.Join(dir, "ntphealth.yaml")
 			writeFile(t, p, pushConfig(chronyAddr, "url_file: push-url"), 0o644)
 			return []string{"--config", p}, nil
-		}, warn: "(push[0].url_file) holds a push token and is readable by others (mode 0644)"},
+		}, warn: "(push[0].url_file) holds a push secret and is readable by all (mode 0644): put the URL in /etc/ntphealth/push-url"},
+		// As systemd lays out LoadCredential=push-url:... (systemd.exec(5)):
+		// a directory of mode 0500 holding push-url, mode 0400, named by
+		// $CREDENTIALS_DIRECTORY; the config names it with url_file.
+		{name: "credential", apply: func(t *testing.T, dir, u string) ([]string, []string) {
+			creds := filepath.Join(dir, "credentials")
+			if err := os.Mkdir(creds, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, filepath.Join(creds, "push-url"), u+"\n", 0o400)
+			if err := os.Chmod(creds, 0o500); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.Chmod(creds, 0o700) })
+			p := filepath.Join(dir, "ntphealth.yaml")
+			writeFile(t, p, pushConfig(chronyAddr, "url_file: $CREDENTIALS_DIRECTORY/push-url"), 0o644)
+			return []string{"--config", p}, []string{"CREDENTIALS_DIRECTORY=" + creds}
+		}},
 		{name: "flag", apply: func(t *testing.T, dir, u string) ([]string, []string) {
 			p := filepath.Join(dir, "ntphealth.yaml")
 			writeFile(t, p, base, 0o644)
@@ -118,7 +135,7 @@ func TestTokenNeverShownByCheck(t *testing.T) {
 						if pl.warn != "" && !strings.Contains(r.stderr, pl.warn) {
 							t.Errorf("no warning %q on stderr:\n%s", pl.warn, r.stderr)
 						}
-						if pl.warn == "" && strings.Contains(r.stderr, "readable by others") {
+						if pl.warn == "" && strings.Contains(r.stderr, "readable by all") {
 							t.Errorf("a warning about file modes, with no token in a file:\n%s", r.stderr)
 						}
 						tb.add(cell{dims: []string{pl.name + "/" + p.name, format}, exit: r.exit, elapsed: r.elapsed, passed: !t.Failed()})
@@ -248,7 +265,7 @@ func TestTokenNeverShownByRun(t *testing.T) {
 			if !strings.Contains(d.stderr.String(), "/api/push/****") {
 				t.Errorf("the logs never name the target redacted (/api/push/****):\n%s", d.stderr.String())
 			}
-			if !strings.Contains(d.stderr.String(), "is readable by others") {
+			if !strings.Contains(d.stderr.String(), "is readable by all") {
 				t.Errorf("no warning about the readable config file:\n%s", d.stderr.String())
 			}
 		})

@@ -166,28 +166,3 @@ func (c *Config) warn(w string) {
 	}
 	c.Warnings = append(c.Warnings, w)
 }
-
-// inlineSecretKey names the first key that holds a token in the file itself
-// (a push url or token, not read from a *_file), or "".
-func (c *Config) inlineSecretKey() string {
-	for i, p := range c.Push {
-		if p.URL != "" && p.urlFrom == "" {
-			return fmt.Sprintf("push[%d].url", i)
-		}
-		if p.Token != "" && p.tokenFrom == "" {
-			return fmt.Sprintf("push[%d].token", i)
-		}
-	}
-	return ""
-}
-
-// exposedSecret words the warning for a file that holds a secret (under
-// key) and that others may read; "" when there is nothing to say. (A
-// group-readable file, root:ntphealth 0640, is a deliberate choice.)
-func exposedSecret(path string, mode fs.FileMode, key string) string {
-	if key == "" || mode.Perm()&0o004 == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%s holds a push token (%s) and is readable by others (mode %04o): run chmod 600 %s, or move the token into %s_file or NTPHEALTH_PUSH_URL in /etc/default/ntphealth",
-		path, key, mode.Perm(), path, key)
-}

@@ -176,7 +176,11 @@ func (c *Config) readSecretFile(l *errorList, key, field string, dst *string, fi
 		c.bad(l, fileKey, "both %s and %s_file are set: keep one (%s_file keeps the token out of this file)", field, field, field)
 		return
 	}
-	path := file
+	path, err := expandCredentials(file)
+	if err != nil {
+		c.bad(l, fileKey, "%v", err)
+		return
+	}
 	if !filepath.IsAbs(path) && c.File != "" {
 		path = filepath.Join(filepath.Dir(c.File), path)
 	}
@@ -188,6 +192,10 @@ func (c *Config) readSecretFile(l *errorList, key, field string, dst *string, fi
 	v := strings.TrimSpace(string(data))
 	switch {
 	case v == "":
+		if strings.Contains(file, EnvCredentialsDir) {
+			c.bad(l, fileKey, "%s is empty: put the push %s in the file the unit loads this credential from (LoadCredential=; %s for %s in the shipped units)", path, field, PushURLFile, CredentialPushURL)
+			return
+		}
 		c.bad(l, fileKey, "%s is empty: put the push %s in it", path, field)
 		return
 	case strings.ContainsAny(v, "\r\n"):
@@ -196,7 +204,6 @@ func (c *Config) readSecretFile(l *errorList, key, field string, dst *string, fi
 	}
 	*dst, *from = v, file
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o004 != 0 {
-		c.warn(fmt.Sprintf("%s (%s) holds a push token and is readable by others (mode %04o): run chmod 600 %s",
-			path, fileKey, fi.Mode().Perm(), path))
+		c.warn(exposedSecretFile(path, fi.Mode(), fileKey))
 	}
 }

@@ -139,13 +139,14 @@ func TestPermissionWarning(t *testing.T) {
 		fileMode os.FileMode // mode of url_file
 		want     string      // a substring of the one warning, or "" for none
 	}{
-		{"inline url, world-readable", "push:\n  url: " + url + "\n", 0o644, 0, "push[0].url) and is readable by others (mode 0644): run chmod 600"},
+		{"inline url, world-readable", "push:\n  url: " + url + "\n", 0o644, 0, "holds a push secret in push[0].url and is readable by all (mode 0644): put the URL in /etc/ntphealth/push-url"},
 		{"inline url, group-readable: a deliberate choice", "push:\n  url: " + url + "\n", 0o640, 0, ""},
 		{"inline url, private", "push:\n  url: " + url + "\n", 0o600, 0, ""},
-		{"inline gatus token", "push:\n  kind: gatus\n  url: https://g.example/api/v1/endpoints/k/external\n  token: " + token + "\n", 0o604, 0, "push[0].url"},
+		// Gatus' secret is the bearer token; its URL names an endpoint.
+		{"inline gatus token", "push:\n  kind: gatus\n  url: https://g.example/api/v1/endpoints/k/external\n  token: " + token + "\n", 0o604, 0, "holds a push secret in push[0].token and is readable by all (mode 0604): put the token in"},
 		{"no secret, world-readable", "interval: 1m\n", 0o644, 0, ""},
 		{"url_file, config readable, file private", "push:\n  url_file: url\n", 0o644, 0o600, ""},
-		{"url_file readable", "push:\n  url_file: url\n", 0o600, 0o644, "(push[0].url_file) holds a push token and is readable by others (mode 0644)"},
+		{"url_file readable", "push:\n  url_file: url\n", 0o600, 0o644, "(push[0].url_file) holds a push secret and is readable by all (mode 0644): put the URL in /etc/ntphealth/push-url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -169,6 +170,11 @@ func TestPermissionWarning(t *testing.T) {
 			for _, w := range c.Warnings {
 				if strings.Contains(w, token) {
 					t.Errorf("warning shows the token: %s", w)
+				}
+				// chmod 600 on the config locks the units' transient user
+				// out; a secret goes to a credential or the env file.
+				if strings.Contains(w, "run chmod 600") {
+					t.Errorf("warning advises chmod 600, which stops the DynamicUser units: %s", w)
 				}
 			}
 		})
