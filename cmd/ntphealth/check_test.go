@@ -17,6 +17,7 @@ import (
 
 	"github.com/ntphealth/ntphealth/internal/chronytest"
 	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/notify/notifytest"
 	"github.com/ntphealth/ntphealth/internal/observe"
 )
 
@@ -26,9 +27,10 @@ const token = "s3cr3tT0k3n"
 // push is one request a Kuma receiver got.
 type push struct{ status, msg, ping string }
 
-// kuma is an httptest receiver that answers like Uptime Kuma's push API
-// (server/routers/api-router.js): 200 {"ok":true} for a known token, 404
-// {"ok":false,"msg":"Monitor not found or not active."} otherwise.
+// kuma is an httptest receiver that answers as Uptime Kuma's push API does,
+// byte for byte (notifytest: server/routers/api-router.js): 200
+// {"ok":true} for a known token, 404 {"ok":false,"msg":"Monitor not found
+// or not active."} otherwise, express's 404 page for another method.
 type kuma struct {
 	*httptest.Server
 	mu     sync.Mutex
@@ -39,20 +41,18 @@ func newKuma(t *testing.T) *kuma {
 	k := &kuma{}
 	k.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
-			http.Error(w, "method", http.StatusMethodNotAllowed)
+			notifytest.KumaCannot(r.Method, r.URL.Path).Write(w)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
 		if r.URL.Path != "/api/push/"+token {
-			w.WriteHeader(http.StatusNotFound)
-			w.Write([]byte(`{"ok":false,"msg":"Monitor not found or not active."}`))
+			notifytest.KumaNotFound().Write(w)
 			return
 		}
 		q := r.URL.Query()
 		k.mu.Lock()
 		k.pushes = append(k.pushes, push{q.Get("status"), q.Get("msg"), q.Get("ping")})
 		k.mu.Unlock()
-		w.Write([]byte(`{"ok":true}`))
+		notifytest.KumaOK().Write(w)
 	}))
 	t.Cleanup(k.Close)
 	return k
@@ -220,13 +220,10 @@ func TestCheckPushFailures(t *testing.T) {
 		mu.Lock()
 		fails++
 		mu.Unlock()
-		http.Error(w, "oops", http.StatusInternalServerError)
+		notifytest.NginxError(http.StatusInternalServerError).Write(w) // Kuma behind nginx
 	}))
 	defer broken.Close()
-	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		w.Write([]byte("<!DOCTYPE html><html><title>Uptime Kuma</title></html>"))
-	}))
+	page := httptest.NewServer(notifytest.KumaPage())
 	defer page.Close()
 	k := newKuma(t)
 

@@ -30,6 +30,7 @@ import (
 	"github.com/ntphealth/ntphealth/internal/chronytest"
 	"github.com/ntphealth/ntphealth/internal/config"
 	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/notify/notifytest"
 	"github.com/ntphealth/ntphealth/internal/observe"
 	"github.com/ntphealth/ntphealth/internal/probe"
 	"github.com/ntphealth/ntphealth/internal/probe/chrony"
@@ -114,8 +115,8 @@ func newReceiver(t testing.TB, mode string) *receiver {
 			case <-rc.release:
 			case <-r.Context().Done():
 			}
-		case "500":
-			http.Error(w, "internal error", http.StatusInternalServerError)
+		case "500": // Kuma behind an nginx that answers 500
+			notifytest.NginxError(http.StatusInternalServerError).Write(w)
 			return
 		case "hang":
 			select {
@@ -124,8 +125,7 @@ func newReceiver(t testing.TB, mode string) *receiver {
 			}
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"ok":true}`))
+		notifytest.KumaOK().Write(w) // api-router.js:96
 	}))
 	t.Cleanup(rc.Close)                     // runs second: waits for handlers,
 	t.Cleanup(func() { close(rc.release) }) // which this, run first, lets go

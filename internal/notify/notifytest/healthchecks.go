@@ -13,7 +13,10 @@ import (
 // Django's SecurityMiddleware and XFrameOptionsMiddleware (hc/settings.py
 // MIDDLEWARE), which add the headers below with Django's defaults. Not
 // captured from a running Healthchecks: it is a Django application that
-// no package registry reachable here ships.
+// no package registry reachable here ships. The same view under the same
+// middleware, served by Debian's Django 3.2, sent these headers but
+// Cross-Origin-Opener-Policy, which SecurityMiddleware sends from Django
+// 4.0 on (Healthchecks needs Django 5).
 
 // HealthchecksOK is the answer to a ping of a known check, on its success,
 // /fail and /start URLs alike: views.py:208 (HttpResponse("OK")), :210
