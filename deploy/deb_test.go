@@ -67,6 +67,9 @@ func TestDebInstall(t *testing.T) {
 	if !strings.Contains(o, "nothing was enabled or started") {
 		t.Errorf("postinst did not say how to enable the units; dpkg -i printed:\n%s%s", o, e)
 	}
+	if !strings.Contains(o, "/etc/ntphealth/push-url") {
+		t.Errorf("postinst did not say where the push URL goes; dpkg -i printed:\n%s%s", o, e)
+	}
 
 	t.Run("help", func(t *testing.T) {
 		o, e, err := command(t, 30*time.Second, "/", "/usr/bin/ntphealth", "check", "--help")

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ntphealth/ntphealth/internal/config"
 	"github.com/ntphealth/ntphealth/internal/testenv"
 )
 
@@ -192,6 +193,24 @@ func TestUnitSettings(t *testing.T) {
 		}
 	}
 
+	// The push URL: both services load /etc/ntphealth/push-url as the
+	// credential ntphealth reads (systemd.exec(5), LoadCredential=), with a
+	// blank fallback so that the unit starts without the file (a missing
+	// source fails the unit otherwise), and still read /etc/default/ntphealth.
+	push := map[string]string{
+		"LoadCredential":  config.CredentialPushURL + ":" + config.PushURLFile,
+		"SetCredential":   config.CredentialPushURL + `:\n`,
+		"EnvironmentFile": "-/etc/default/ntphealth",
+	}
+	for _, unit := range []string{"ntphealth.service", "ntphealth-check.service"} {
+		settings := unitSettings(t, unit)["Service"]
+		for key, want := range push {
+			if got := settings[key]; len(got) != 1 || got[0] != want {
+				t.Errorf("%s [Service] %s=%q, want exactly %q", unit, key, got, want)
+			}
+		}
+	}
+
 	// The kernel probe's adjtimex(2) must stay allowed after
 	// SystemCallFilter=~@privileged, which contains @clock: the allow entry
 	// has to come last.
@@ -200,6 +219,36 @@ func TestUnitSettings(t *testing.T) {
 		last := len(filters) - 1
 		if last < 0 || !slices.Contains(strings.Fields(filters[last]), "adjtimex") || filters[0] != "@system-service" {
 			t.Errorf("%s: SystemCallFilter=%q: want @system-service first and adjtimex allowed last", unit, filters)
+		}
+	}
+}
+
+// TestUnitCredentialFallback: when /etc/ntphealth/push-url is absent, the
+// units hand ntphealth SetCredential='s value instead (systemd.exec(5)),
+// C-unescaped. Laid out as systemd lays it out, ntphealth must read it as
+// no URL, leaving NTPHEALTH_PUSH_URL from /etc/default/ntphealth in charge.
+func TestUnitCredentialFallback(t *testing.T) {
+	const envURL = "https://kuma.example/api/push/fromenv"
+	for _, unit := range []string{"ntphealth.service", "ntphealth-check.service"} {
+		vals := unitSettings(t, unit)["Service"]["SetCredential"]
+		if len(vals) != 1 {
+			t.Fatalf("%s: SetCredential=%q, want one", unit, vals)
+		}
+		id, value, _ := strings.Cut(vals[0], ":")
+		data, err := strconv.Unquote(`"` + value + `"`) // C escapes, as systemd's cunescape()
+		if err != nil {
+			t.Fatalf("%s: SetCredential value %q: %v", unit, value, err)
+		}
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, id), []byte(data), 0o400); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv(config.EnvCredentialsDir, dir)
+		t.Setenv(config.EnvPushURL, envURL)
+		url, origin, err := config.ExternalPushURL()
+		if err != nil || url != envURL {
+			t.Errorf("%s: with the fallback credential %q, ntphealth pushes to %q (from %s, err %v), want $%s",
+				unit, data, url, origin, err, config.EnvPushURL)
 		}
 	}
 }

@@ -108,8 +108,24 @@ func TestPackage(t *testing.T) {
 		}
 	}
 
+	// The push URL is the administrator's secret: the package ships no
+	// /etc/ntphealth/push-url (the units start without it), and postinst
+	// says how to create it, root-only.
+	for line := range strings.Lines(list) {
+		if strings.Contains(line, "push-url") {
+			t.Errorf("package ships %s", strings.TrimSpace(line))
+		}
+	}
+
 	control := t.TempDir()
 	dpkgDeb(t, "-e", deb, control)
+	postinst, err := os.ReadFile(filepath.Join(control, "postinst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(postinst), "install -m 600 /dev/null /etc/ntphealth/push-url") {
+		t.Errorf("postinst does not say how to create /etc/ntphealth/push-url (mode 600):\n%s", postinst)
+	}
 	conffiles, err := os.ReadFile(filepath.Join(control, "conffiles"))
 	if err != nil {
 		t.Fatal(err)
