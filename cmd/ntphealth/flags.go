@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/config"
+	"github.com/ntphealth/ntphealth/internal/source"
 )
 
 // errHelp ends a command after --help was printed (exit 0).
@@ -30,6 +31,8 @@ type sourceFlags struct {
 	pushURL    string
 	noPush     bool
 	prefer     string
+	// sources are the --NAME flags of the pluggable sources, by name.
+	sources map[string]*string
 }
 
 // listFlag is a repeatable string flag.
@@ -51,6 +54,10 @@ func (f *sourceFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.pushURL, "push-url", "", "Uptime Kuma push `URL` (also the systemd credential "+config.CredentialPushURL+" or $"+config.EnvPushURL+"; config push[].url); a pasted ?status=up&msg=OK&ping= tail is fine")
 	fs.BoolVar(&f.noPush, "no-push", false, "do not push, even if the config names push targets")
 	fs.StringVar(&f.prefer, "prefer", "", "`SOURCE` that must be selected, e.g. PPS (config checks.prefer; default: any refclock)")
+	f.sources = map[string]*string{}
+	for _, s := range source.All() {
+		f.sources[s.Name] = fs.String(s.Name, "", s.FlagUsage)
+	}
 }
 
 // load reads the config file and applies the flags that were given, then
@@ -85,6 +92,11 @@ func (f *sourceFlags) load(fs *flag.FlagSet, stderr io.Writer) (config.Config, e
 		{"prefer", "checks.prefer", func() { cfg.Checks.Prefer = f.prefer }},
 	} {
 		o.apply(&cfg, set)
+	}
+	for name, v := range f.sources {
+		if sec, ok := cfg.Sources[name]; ok {
+			override{name, name, func() { *sec.Address() = *v }}.apply(&cfg, set)
+		}
 	}
 	if set["push-url"] {
 		cfg.SetPushURL(f.pushURL, "--push-url")

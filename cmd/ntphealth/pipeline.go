@@ -18,6 +18,7 @@ import (
 	"github.com/ntphealth/ntphealth/internal/probe/ntpclient"
 	"github.com/ntphealth/ntphealth/internal/probe/ntpd"
 	"github.com/ntphealth/ntphealth/internal/probe/pps"
+	"github.com/ntphealth/ntphealth/internal/source"
 )
 
 // probes builds the probe set the config names. The local daemon is
@@ -36,7 +37,7 @@ func probes(cfg config.Config) probe.Set {
 		chronyAt = ""
 	}
 	localNamed := (chronyAt != "" && !chronyDefault) || cfg.NTPD.Setting() == config.Named ||
-		cfg.GPS.Setting() == config.Named || cfg.PPS.Setting() == config.Named
+		cfg.GPS.Setting() == config.Named || cfg.PPS.Setting() == config.Named || cfg.SourceNamed()
 	auto := !localNamed && len(cfg.NTP) == 0
 	fleetOnly := !localNamed && len(cfg.NTP) > 0
 
@@ -71,6 +72,13 @@ func probes(cfg config.Config) probe.Set {
 	case cfg.PPS.Setting() == config.Auto && auto:
 		if _, err := os.Stat(filepath.Join(cfg.PPS.SysfsRoot, "class/pps/pps0/assert")); err == nil {
 			s.PPS = &pps.Probe{Device: "pps0", SysfsRoot: cfg.PPS.SysfsRoot}
+		}
+	}
+	for _, src := range source.All() {
+		if sec, ok := cfg.Sources[src.Name]; ok && !fleetOnly {
+			if p := sec.Probe(auto, cfg.Timeout); p != nil {
+				s.Sources = append(s.Sources, probe.Named{Name: src.Name, Probe: p})
+			}
 		}
 	}
 	if len(cfg.NTP) > 0 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/source"
 )
 
 // DefaultPath is where ntphealth looks for its config file; an absent file
@@ -43,6 +44,9 @@ type Config struct {
 	LogFormat string `yaml:"log_format"`
 	// Unhealthy lists the statuses for which /health answers 503.
 	Unhealthy []health.Status `yaml:"unhealthy"`
+	// Sources are the sections of the pluggable sources (internal/source),
+	// by name: the file's "ptp:" section overlays Sources["ptp"].
+	Sources map[string]source.Config `yaml:"-"`
 
 	// File is the path the config was read from; "" for Default.
 	File string `yaml:"-"`
@@ -217,6 +221,10 @@ func Default() Config {
 		Interval:  30 * time.Second,
 		LogFormat: "text",
 		Unhealthy: []health.Status{health.Critical, health.Unknown},
+		Sources:   map[string]source.Config{},
+	}
+	for _, s := range source.All() {
+		c.Sources[s.Name] = s.NewConfig()
 	}
 	c.syncPolicy()
 	return c

@@ -30,6 +30,13 @@ var (
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
+// sectionHolder is a struct with sections beyond its fields: Config's
+// pluggable sources.
+type sectionHolder interface {
+	section(key string) (reflect.Value, bool)
+	sectionNames() []string
+}
+
 // defaulter is implemented by list entries that start from defaults
 // (Push starts from DefaultPush).
 type defaulter interface{ applyDefaults() }
@@ -244,9 +251,24 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 			d.secrets = append(d.secrets, urlSecrets(val.Value)...)
 		}
 	}
+	var sections sectionHolder
+	if v.CanAddr() {
+		sections, _ = v.Addr().Interface().(sectionHolder)
+	}
+	if sections != nil {
+		names = append(names, sections.sectionNames()...)
+	}
 	d.entries(n, path, func(k, val *yaml.Node) {
 		i, ok := index[k.Value]
 		if !ok {
+			if sections != nil {
+				if sec, ok := sections.section(k.Value); ok {
+					key := join(path, k.Value)
+					d.origins[key] = d.pos(k)
+					d.value(val, sec, key)
+					return
+				}
+			}
 			d.fail(k, path, "%s", unknownKey(k.Value, names))
 			return
 		}

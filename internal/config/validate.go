@@ -25,6 +25,7 @@ func (c *Config) Validate() error {
 	var l errorList
 	c.checkNumbers(&l, reflect.ValueOf(c).Elem(), "")
 	c.checkProbes(&l)
+	c.checkSources(&l)
 	c.checkChecks(&l)
 	for i := range c.Push {
 		c.checkPush(&l, i)

@@ -26,6 +26,12 @@ func Evaluate(obs observe.Observation, p Policy) Report {
 	r.Checks = append(r.Checks, PPSChecks(obs.PPS, p.PPS)...)
 	r.Checks = append(r.Checks, GPSChecks(obs.GPS, p.GPS)...)
 	r.Checks = append(r.Checks, KernelChecks(obs.Kernel, obs.Daemon, p.Kernel)...)
+	for _, rd := range obs.Readings {
+		if j, ok := rd.Data.(judged); ok {
+			r.Checks = append(r.Checks, j.Checks()...)
+		}
+	}
+	r.Readings = obs.Readings
 	for i := range obs.Remote {
 		r.Targets = append(r.Targets, evaluateTarget(&obs.Remote[i], p.Remote))
 	}
@@ -40,6 +46,10 @@ func Evaluate(obs observe.Observation, p Policy) Report {
 	r.Summary = summarize(r)
 	return r
 }
+
+// judged is a pluggable source's reading (source.Reading), which judges
+// itself against the limits of its own config section.
+type judged interface{ Checks() []Check }
 
 // evaluateTarget judges one remote NTP server.
 func evaluateTarget(o *observe.Remote, p RemotePolicy) TargetReport {

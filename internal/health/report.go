@@ -43,6 +43,9 @@ type Report struct {
 	// Push lists how the report was delivered to each push target. A failed
 	// push never changes Status.
 	Push []PushResult `json:"push,omitempty"`
+	// Readings are what the pluggable sources saw; in JSON each is a key of
+	// the report under its name ("ptp": {...}), see MarshalJSON.
+	Readings []observe.Reading `json:"-"`
 }
 
 // TargetReport is the verdict on one remote NTP server.

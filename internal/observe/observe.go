@@ -29,6 +29,17 @@ type Observation struct {
 	GPS *GPS `json:"gps,omitempty"`
 	// Remote is one entry per remote NTP server queried (--ntp), in order.
 	Remote []Remote `json:"remote,omitempty"`
+	// Readings are what the pluggable sources (internal/source) saw, in
+	// the order of their names.
+	Readings []Reading `json:"-"`
+}
+
+// Reading is what one pluggable source saw: Data is its plain data
+// (marshalled to JSON under Name), which also judges and shows itself
+// (source.Reading).
+type Reading struct {
+	Name string
+	Data any
 }
 
 // Daemon is one NTP daemon's view of time: its tracking state and its sources.

@@ -16,6 +16,7 @@ import (
 	"github.com/ntphealth/ntphealth/internal/probe/ntpclient"
 	"github.com/ntphealth/ntphealth/internal/probe/ntpd"
 	"github.com/ntphealth/ntphealth/internal/probe/pps"
+	"github.com/ntphealth/ntphealth/internal/source"
 )
 
 // Set is the probes of one round. A nil probe is not run.
@@ -36,6 +37,14 @@ type Set struct {
 	Remote            []string
 	RemoteProbe       ntpclient.Probe
 	RemoteConcurrency int
+	// Sources are the pluggable sources to read (internal/source), by name.
+	Sources []Named
+}
+
+// Named is a pluggable source's probe with the source's name.
+type Named struct {
+	Name  string
+	Probe source.Probe
 }
 
 // Observe runs every probe concurrently and returns when all have answered
@@ -62,6 +71,12 @@ func (s Set) Observe(ctx context.Context) observe.Observation {
 	}
 	if len(s.Remote) > 0 {
 		wg.Go(func() { obs.Remote = ntpclient.ObserveAll(ctx, s.Remote, s.RemoteConcurrency, s.RemoteProbe) })
+	}
+	if len(s.Sources) > 0 {
+		obs.Readings = make([]observe.Reading, len(s.Sources))
+		for i, n := range s.Sources {
+			wg.Go(func() { obs.Readings[i] = observe.Reading{Name: n.Name, Data: n.Probe.Observe(ctx)} })
+		}
 	}
 	wg.Wait()
 	return obs

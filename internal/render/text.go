@@ -37,6 +37,12 @@ func Text(w io.Writer, r health.Report) error {
 			fmt.Fprintf(b, "%s (is DNS working? %s retries it)\n", u, d.Kind)
 		}
 	}
+	for _, rd := range r.Readings { // pluggable sources (source.Reading)
+		if t, ok := rd.Data.(interface{ Text(io.Writer) }); ok {
+			b.WriteString("\n")
+			t.Text(b)
+		}
+	}
 	if len(r.Targets) > 0 {
 		b.WriteString("\nRemote NTP servers:\n")
 		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)

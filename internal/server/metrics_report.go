@@ -115,6 +115,14 @@ func (c reportCollector) Collect(ch chan<- prometheus.Metric) {
 	if g := rep.GPS; g != nil {
 		probe("gpsd", g.Error, g.DurationSeconds, true)
 	}
+	for _, rd := range rep.Readings { // pluggable sources (source.Reading)
+		if r, ok := rd.Data.(interface{ ProbeError() string }); ok {
+			probe(rd.Name, r.ProbeError(), 0, false)
+		}
+		if r, ok := rd.Data.(interface{ Collect(chan<- prometheus.Metric) }); ok {
+			r.Collect(ch)
+		}
+	}
 	seenTarget := map[string]bool{}
 	for _, tr := range rep.Targets {
 		if seenTarget[tr.Target] {

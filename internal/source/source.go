@@ -73,6 +73,9 @@ type Probe interface {
 // Reading is what a source saw in one round, as plain data (marshalled to
 // JSON under the source's name), plus how to judge it and show it.
 type Reading interface {
+	// ProbeError says why the source could not be read; "" when it
+	// answered (ntphealth_probe_up{probe="<name>"} is 0 or 1 by it).
+	ProbeError() string
 	// Checks judges the reading against the limits of the config that made
 	// the probe. Pure: no I/O, no clock reads.
 	Checks() []health.Check
