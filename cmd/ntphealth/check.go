@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/probe"
 	"github.com/ntphealth/ntphealth/internal/render"
 )
 
@@ -48,7 +49,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) (hea
 		return health.Unknown, err
 	}
 
-	report := health.Evaluate(probes(cfg).Observe(ctx), cfg.Checks)
+	report := health.Evaluate(probe.Select(cfg).Observe(ctx), cfg.Checks)
 	report.Push = pushAll(ctx, targets, report)
 	for _, p := range report.Push {
 		if !p.OK {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ntphealth/ntphealth/internal/config"
 	"github.com/ntphealth/ntphealth/internal/daemon"
+	"github.com/ntphealth/ntphealth/internal/probe"
 	"github.com/ntphealth/ntphealth/internal/probe/ntpclient"
 	"github.com/ntphealth/ntphealth/internal/server"
 	"github.com/ntphealth/ntphealth/internal/server/ntpprobe"
@@ -90,7 +91,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		for i, n := range notifiers {
 			targets[i] = n
 		}
-		return daemon.Plan{Observer: probes(cfg), Policy: cfg.Checks, Targets: targets, Interval: cfg.Interval}, nil
+		return daemon.Plan{Observer: probe.Select(cfg), Policy: cfg.Checks, Targets: targets, Interval: cfg.Interval}, nil
 	}
 	first, err := plan(cfg)
 	if err != nil {

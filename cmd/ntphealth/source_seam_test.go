@@ -80,7 +80,9 @@ func (r *seamReading) Checks() []health.Check {
 func (r *seamReading) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(seamDesc, prometheus.GaugeValue, float64(r.Value))
 }
-func (r *seamReading) Text(w io.Writer) { fmt.Fprintf(w, "seamtest at %s: value %d\n", r.Where, r.Value) }
+func (r *seamReading) Text(w io.Writer) {
+	fmt.Fprintf(w, "seamtest at %s: value %d\n", r.Where, r.Value)
+}
 
 // TestSourceSeam: a registered source is configured by its section and its
 // flag, validated with file:line, read only when named, judged, and shown

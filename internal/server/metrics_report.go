@@ -119,7 +119,9 @@ func (c reportCollector) Collect(ch chan<- prometheus.Metric) {
 		if r, ok := rd.Data.(interface{ ProbeError() string }); ok {
 			probe(rd.Name, r.ProbeError(), 0, false)
 		}
-		if r, ok := rd.Data.(interface{ Collect(chan<- prometheus.Metric) }); ok {
+		if r, ok := rd.Data.(interface {
+			Collect(chan<- prometheus.Metric)
+		}); ok {
 			r.Collect(ch)
 		}
 	}

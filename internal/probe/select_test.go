@@ -1,4 +1,4 @@
-package main
+package probe
 
 import (
 	"os"
@@ -43,7 +43,7 @@ func TestProbesChosen(t *testing.T) {
 			c := config.Default()
 			c.PPS.SysfsRoot = sysfs
 			tc.edit(&c)
-			s := probes(c)
+			s := Select(c)
 			got := want{s.Chrony != nil, s.NTPD != nil, s.Kernel != nil, s.GPS != nil, s.GPSIfPresent, s.PPS != nil}
 			if got != tc.want {
 				t.Errorf("probes %+v, want %+v", got, tc.want)
