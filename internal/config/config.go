@@ -79,16 +79,9 @@ type NTPDConfig struct {
 type KernelConfig struct {
 	// Enabled is "auto" (default), "true" or "false".
 	Enabled string `yaml:"enabled"`
-	// MaxErrorWarn and MaxErrorCrit limit the kernel's maxerror (adjtimex(2)
-	// timex.maxerror); defaults 100 ms and 1 s.
-	MaxErrorWarn time.Duration `yaml:"max_error_warn"`
-	MaxErrorCrit time.Duration `yaml:"max_error_crit"`
-	// Unsync is the verdict when the kernel says unsynchronised (STA_UNSYNC)
-	// and no NTP daemon answered (default CRITICAL).
-	Unsync health.Status `yaml:"unsync"`
-	// UnsyncWithDaemon is the verdict for STA_UNSYNC while a daemon answers
-	// (default OK: chronyd without rtcsync never clears it).
-	UnsyncWithDaemon health.Status `yaml:"unsync_with_daemon"`
+	// KernelPolicy holds the limits (max_error_warn, max_error_crit,
+	// unsync, unsync_with_daemon), their one home and defaults in health.
+	health.KernelPolicy `yaml:",inline"`
 }
 
 // Values of KernelConfig.Enabled.
@@ -107,9 +100,8 @@ type PPSConfig struct {
 	// SysfsRoot is where sysfs is mounted (default /sys); tests point it at a
 	// fixture tree.
 	SysfsRoot string `yaml:"sysfs_root"`
-	// MaxGap is the longest time without a new pulse before the check fails
-	// (default 2 s; pulses arrive once a second).
-	MaxGap time.Duration `yaml:"max_gap"`
+	// PPSPolicy holds the limit (max_gap), its one home and default in health.
+	health.PPSPolicy `yaml:",inline"`
 }
 
 // GPSConfig says where gpsd is and what fix it must report.
@@ -118,12 +110,9 @@ type GPSConfig struct {
 	// 127.0.0.1:2947 when something listens there and no other local
 	// source is named; "off": never.
 	Address string `yaml:"address"`
-	// MinMode is the fix required: 2 (2D) or 3 (3D, default); gpsd_json(5) TPV mode.
-	MinMode int `yaml:"min_mode"`
-	// MinSatellites is how many satellites must be used in the fix (default 4).
-	MinSatellites int `yaml:"min_satellites"`
-	// MaxAge is the oldest TPV report accepted (default 5 s).
-	MaxAge time.Duration `yaml:"max_age"`
+	// GPSPolicy holds the limits (min_mode, min_satellites, max_age), their
+	// one home and defaults in health.
+	health.GPSPolicy `yaml:",inline"`
 }
 
 // Push is one heartbeat target. Fields tagged secret:"true" hold a token:
@@ -203,16 +192,10 @@ const MaxRetries = 10
 // 127.0.0.1:9567 every 30 s.
 func Default() Config {
 	c := Config{
-		Chrony: ChronyConfig{Address: "127.0.0.1:323"},
-		Kernel: KernelConfig{
-			Enabled:          KernelAuto,
-			MaxErrorWarn:     100 * time.Millisecond,
-			MaxErrorCrit:     time.Second,
-			Unsync:           health.Critical,
-			UnsyncWithDaemon: health.OK,
-		},
-		PPS:       PPSConfig{SysfsRoot: "/sys", MaxGap: 2 * time.Second},
-		GPS:       GPSConfig{MinMode: 3, MinSatellites: 4, MaxAge: 5 * time.Second},
+		Chrony:    ChronyConfig{Address: "127.0.0.1:323"},
+		Kernel:    KernelConfig{Enabled: KernelAuto, KernelPolicy: health.DefaultKernelPolicy()},
+		PPS:       PPSConfig{SysfsRoot: "/sys", PPSPolicy: health.DefaultPPSPolicy()},
+		GPS:       GPSConfig{GPSPolicy: health.DefaultGPSPolicy()},
 		NTP:       []string{},
 		Timeout:   2 * time.Second,
 		Checks:    health.DefaultPolicy(),
@@ -230,18 +213,11 @@ func Default() Config {
 	return c
 }
 
-// syncPolicy copies the limits of the kernel:, pps: and gps: sections into
-// Checks, where health.Evaluate reads them (health.Policy's Kernel, PPS and
-// GPS have no keys under checks:).
+// syncPolicy points health.Evaluate at the limits of the kernel:, pps:
+// and gps: sections, which hold them (health.Policy's Kernel, PPS and GPS
+// have no keys under checks:).
 func (c *Config) syncPolicy() {
-	c.Checks.Kernel = health.KernelPolicy{
-		MaxErrorWarn:     c.Kernel.MaxErrorWarn,
-		MaxErrorCrit:     c.Kernel.MaxErrorCrit,
-		Unsync:           c.Kernel.Unsync,
-		UnsyncWithDaemon: c.Kernel.UnsyncWithDaemon,
-	}
-	c.Checks.PPS = health.PPSPolicy{MaxGap: c.PPS.MaxGap}
-	c.Checks.GPS = health.GPSPolicy{MinMode: c.GPS.MinMode, MinSatellites: c.GPS.MinSatellites, MaxAge: c.GPS.MaxAge}
+	c.Checks.Kernel, c.Checks.PPS, c.Checks.GPS = c.Kernel.KernelPolicy, c.PPS.PPSPolicy, c.GPS.GPSPolicy
 }
 
 // DefaultPush returns the defaults of one push target: kind kuma, WARNING

@@ -30,7 +30,7 @@ func diff(a, b any) []string {
 		if x.Kind() == reflect.Struct && x.Type() != durationType {
 			names, index := yamlKeys(x.Type())
 			for _, n := range names {
-				walk(x.Field(index[n]), y.Field(index[n]), join(path, n))
+				walk(x.FieldByIndex(index[n]), y.FieldByIndex(index[n]), join(path, n))
 			}
 			return
 		}

@@ -188,25 +188,35 @@ func (d *decoder) float(n *yaml.Node, v reflect.Value, path string) {
 	v.SetFloat(f)
 }
 
-// yamlKeys maps the yaml names of a struct's fields to their index, in
-// declaration order. Fields tagged "-" and unexported fields have none; an
-// untagged field is its lower-cased name, as yaml.v3 does.
-func yamlKeys(t reflect.Type) (names []string, index map[string]int) {
-	index = map[string]int{}
+// yamlKeys maps the yaml names of a struct's fields to their index path
+// (reflect.Value.FieldByIndex), in declaration order. Fields tagged "-" and
+// unexported fields have none; an untagged field is its lower-cased name,
+// as yaml.v3 does; the keys of a field tagged ",inline" are the struct's
+// own (a config section embeds its health policy that way).
+func yamlKeys(t reflect.Type) (names []string, index map[string][]int) {
+	index = map[string][]int{}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if name == "-" {
+			continue
+		}
+		if opts == "inline" && f.Type.Kind() == reflect.Struct {
+			inner, innerIndex := yamlKeys(f.Type)
+			for _, n := range inner {
+				names = append(names, n)
+				index[n] = append([]int{i}, innerIndex[n]...)
+			}
 			continue
 		}
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
 		names = append(names, name)
-		index[name] = i
+		index[name] = []int{i}
 	}
 	return names, index
 }
@@ -246,7 +256,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 	names, index := yamlKeys(v.Type())
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := resolve(n.Content[i]), resolve(n.Content[i+1])
-		if f, ok := index[k.Value]; ok && v.Type().Field(f).Tag.Get("secret") == "true" && val.Kind == yaml.ScalarNode {
+		if f, ok := index[k.Value]; ok && v.Type().FieldByIndex(f).Tag.Get("secret") == "true" && val.Kind == yaml.ScalarNode {
 			d.secrets = append(d.secrets, val.Value, strings.TrimSpace(val.Value))
 			d.secrets = append(d.secrets, urlSecrets(val.Value)...)
 		}
@@ -274,7 +284,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 		}
 		key := join(path, k.Value)
 		d.origins[key] = d.pos(k)
-		d.value(val, v.Field(i), key)
+		d.value(val, v.FieldByIndex(i), key)
 	})
 }
 

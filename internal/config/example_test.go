@@ -83,7 +83,7 @@ func keyPaths(t reflect.Type, path string) []string {
 	var out []string
 	names, index := yamlKeys(t)
 	for _, n := range names {
-		f := t.Field(index[n]).Type
+		f := t.FieldByIndex(index[n]).Type
 		key := join(path, n)
 		out = append(out, key)
 		switch {

@@ -66,7 +66,7 @@ func (c *Config) checkNumbers(l *errorList, v reflect.Value, path string) {
 	case reflect.Struct:
 		names, index := yamlKeys(v.Type())
 		for _, n := range names {
-			c.checkNumbers(l, v.Field(index[n]), join(path, n))
+			c.checkNumbers(l, v.FieldByIndex(index[n]), join(path, n))
 		}
 	case reflect.Slice:
 		for i := range v.Len() {
