@@ -32,6 +32,9 @@ func FuzzParse(f *testing.F) {
 		"timeout: 1s\n---\ntimeout: 2s\n",
 		"{\"interval\": \"1s\", \"unhealthy\": [\"OK\"]}",
 		"\t- : :\n",
+		// Pieces of the hint's own example: it stays readable.
+		"push:\n  url: kuma.example/api/push/TOKEN\n",
+		"push:\n  url: TOKEN\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -48,6 +51,11 @@ func FuzzParse(f *testing.F) {
 		}
 		for _, s := range pushSecrets(data) {
 			for _, text := range texts {
+				// ntphealth's own example is not the user's secret,
+				// even where the two share text.
+				for _, ex := range examples {
+					text = strings.ReplaceAll(text, ex, "\x00")
+				}
 				if strings.Contains(text, s) {
 					t.Fatalf("%q holds the secret %q", text, s)
 				}
