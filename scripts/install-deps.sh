@@ -10,6 +10,6 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-	chrony gpsd chromium systemd iproute2 util-linux procps ca-certificates \
+	chrony gpsd linuxptp chromium systemd iproute2 util-linux procps ca-certificates \
 	git make gcc g++ libc6-dev python3 curl >/dev/null
 "$(dirname "$0")/fetch-ntpsec.sh"
