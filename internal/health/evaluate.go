@@ -87,14 +87,16 @@ func daemonChecks(d *observe.Daemon, p Policy) []Check {
 	}
 	t := d.Tracking
 	sel, hasSel := d.Selected()
+	freeRunning, stale := checkFreeRunning(d, sel, hasSel, p), checkStale(sel, hasSel, p)
 	checks := []Check{
 		{Name: "reachable", Status: OK, Message: fmt.Sprintf("%s answered at %s", name, d.Address)},
-		checkFreeRunning(d, sel, hasSel, p),
+		freeRunning,
 		checkSynchronized(t, sel, hasSel),
 		checkOffset(t, p),
 		checkMaxError(t, p),
 		checkPreferred(d, sel, hasSel, p),
-		checkStale(sel, hasSel, p),
+		stale,
+		checkHoldover(d, sel, hasSel, stale, freeRunning, p),
 		checkSources(d, p),
 		checkSkew(t, p),
 		checkStratum(t.Stratum, p.StratumWarn, hasSel),

@@ -28,6 +28,8 @@ type Policy struct {
 	FreeRunning Status `yaml:"free_running"`
 	// LeapPending is the verdict when a leap second is announced.
 	LeapPending Status `yaml:"leap_pending"`
+	// Holdover holds what the holdover forecast needs beyond OffsetCrit.
+	Holdover HoldoverPolicy `yaml:"holdover"`
 	// Remote holds the limits for remote NTP servers (--ntp, /probe).
 	Remote RemotePolicy `yaml:"remote"`
 
@@ -52,6 +54,7 @@ func DefaultPolicy() Policy {
 		StalePolls:   4,
 		FreeRunning:  Critical,
 		LeapPending:  OK,
+		Holdover:     DefaultHoldoverPolicy(),
 		Remote:       DefaultRemotePolicy(),
 		Kernel:       DefaultKernelPolicy(),
 		PPS:          DefaultPPSPolicy(),

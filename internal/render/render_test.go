@@ -53,7 +53,7 @@ func TestText(t *testing.T) {
 
 func TestNagios(t *testing.T) {
 	got := Nagios(report())
-	want := "OK: PPS* stratum 1, clock 812 ns behind reference, max error 2.8 µs | offset=0.000000812s;0.001;0.01 max_error=0.000002812s;0.1;1 stale_source=1s;4;8 sources=2 skew=0;10;100 stratum=1"
+	want := "OK: PPS* stratum 1, clock 812 ns behind reference, max error 2.8 µs | offset=0.000000812s;0.001;0.01 max_error=0.000002812s;0.1;1 stale_source=1s;4;8 holdover=9997.188s sources=2 skew=0;10;100 stratum=1"
 	if got != want {
 		t.Errorf("Nagios =\n %q\nwant\n %q", got, want)
 	}
