@@ -89,13 +89,12 @@ func (r *Reading) following() bool {
 // selfGM reports whether this clock is its own grandmaster.
 func (r *Reading) selfGM() bool { return r.GMIdentity == r.ClockIdentity }
 
-// Text writes one line: "ptp4l at /var/run/ptp4l: port eth0 SLAVE, gm
+// Text writes one line (nothing when ptp4l could not be read): "ptp4l at /var/run/ptp4l: port eth0 SLAVE, gm
 // 001122.fffe.334455 class 6, offset +12.0 ns, path delay 2.5 µs, steps
 // removed 1".
 func (r *Reading) Text(w io.Writer) {
 	if r.Error != "" {
-		fmt.Fprintf(w, "ptp4l at %s: %s\n", r.Socket, r.Error)
-		return
+		return // the ptp_port_state check says it
 	}
 	fmt.Fprintf(w, "ptp4l at %s: port %s %s, ", r.Socket, r.Interface, r.PortState)
 	if r.selfGM() {
