@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	_ "github.com/ntphealth/ntphealth/internal/source/all" // the example documents every source's section
 )
 
 // examplePath is the commented example config that the package installs.

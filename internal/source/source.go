@@ -79,7 +79,8 @@ type Reading interface {
 	// Checks judges the reading against the limits of the config that made
 	// the probe. Pure: no I/O, no clock reads.
 	Checks() []health.Check
-	// Collect sends the reading's metrics (descriptions from Describe).
+	// Collect sends the reading's metrics (unchecked: the /metrics registry
+	// takes series it was not told of beforehand).
 	Collect(ch chan<- prometheus.Metric)
 	// Text writes what a person wants beyond the checks (a table, one line
 	// of state), or nothing.
