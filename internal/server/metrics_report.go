@@ -39,6 +39,9 @@ var (
 	descStratum = prometheus.NewDesc("ntphealth_stratum",
 		"Stratum of the time daemon.",
 		[]string{"daemon"}, nil)
+	descLeap = prometheus.NewDesc("ntphealth_leap_status",
+		"Leap indicator of the time daemon (RFC 5905): 0 normal, 1 insert second, 2 delete second, 3 not synchronised.",
+		[]string{"daemon"}, nil)
 	descLastCheck = prometheus.NewDesc("ntphealth_last_check_timestamp_seconds",
 		"When the latest check ran, seconds since the Unix epoch; 0 before the first check.",
 		nil, nil)
@@ -60,7 +63,7 @@ type reportCollector struct {
 // Describe implements prometheus.Collector.
 func (c reportCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descBuildInfo, descStatus, descCheckStatus,
-		descProbeUp, descProbeDuration, descOffset, descMaxError, descStratum, descTargetStatus, descLastCheck,
+		descProbeUp, descProbeDuration, descOffset, descMaxError, descStratum, descLeap, descTargetStatus, descLastCheck,
 		descPushTotal, descLastPushSuccess} {
 		ch <- d
 	}
@@ -104,6 +107,7 @@ func (c reportCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descOffset, d.Tracking.SystemOffset, d.Kind)
 			gauge(descMaxError, d.Tracking.MaxError(), d.Kind)
 			gauge(descStratum, float64(d.Tracking.Stratum), d.Kind)
+			gauge(descLeap, float64(d.Tracking.Leap), d.Kind)
 		}
 	}
 	if k := rep.Kernel; k != nil {

@@ -50,6 +50,9 @@ type State struct {
 	next   int
 	full   bool
 	push   PushStats
+	// gen counts the changes (Update, RecordPush): /metrics rebuilds its
+	// text only when it moved.
+	gen uint64
 }
 
 // NewState returns an empty State whose chart keeps the last historySize
@@ -79,6 +82,7 @@ func (s *State) Update(r health.Report) {
 		r.Push = s.push.Last
 	}
 	s.latest, s.has = r, true
+	s.gen++
 	s.encode()
 	s.ring[s.next] = smp
 	s.next++
@@ -105,6 +109,7 @@ func (s *State) RecordPush(results []health.PushResult) {
 		}
 	}
 	s.push.Last = kept
+	s.gen++
 	if s.has {
 		s.latest.Push = kept
 		s.encode()
@@ -120,6 +125,14 @@ func (s *State) encode() {
 		body = nil
 	}
 	s.body = body
+}
+
+// generation is the number of changes so far: Update and RecordPush each
+// add one.
+func (s *State) generation() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gen
 }
 
 // Latest returns the latest report; false before the first Update.
