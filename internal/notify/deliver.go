@@ -100,7 +100,7 @@ func (s *sender) clean(err error) string {
 	if err == nil {
 		return ""
 	}
-	return scrub(err.Error(), s.secrets)
+	return Scrub(err.Error(), s.secrets)
 }
 
 // try runs one attempt with its deadline and turns a panic into an error.
@@ -109,7 +109,7 @@ func (s *sender) try(ctx context.Context, attempt attemptFunc) (err error) {
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
-			err = permanent(fmt.Errorf("internal error while pushing: %s", scrub(fmt.Sprint(p), s.secrets)))
+			err = permanent(fmt.Errorf("internal error while pushing: %s", Scrub(fmt.Sprint(p), s.secrets)))
 		}
 	}()
 	return attempt(actx)
@@ -167,7 +167,7 @@ func (s *sender) netError(ctx context.Context, method, rawURL string, err error)
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return fmt.Errorf("%s: %s: check the address and that the server is running", where, scrub(err.Error(), append(s.secrets, rawURL)))
+	return fmt.Errorf("%s: %s: check the address and that the server is running", where, Scrub(err.Error(), append(s.secrets, rawURL)))
 }
 
 // snippet is a short, one-line, secret-free excerpt of an answer's body;
@@ -180,7 +180,7 @@ func (s *sender) snippet(b []byte) string {
 	if len(t) > 200 {
 		t = truncate(t, 200) + "..."
 	}
-	return scrub(t, s.secrets)
+	return Scrub(t, s.secrets)
 }
 
 // statusError explains an HTTP status that is not success; 5xx, 408 and

@@ -23,6 +23,26 @@ type Gatus struct {
 	s     sender
 }
 
+func init() {
+	Register(Kind{
+		Name:         "gatus",
+		Rank:         30,
+		Options:      []string{"token"},
+		SecretOption: "token",
+		SecretPath:   "/api/v1/endpoints/",
+		Check:        gatusProblems,
+		New:          func(c Config, o Options) (Notifier, error) { return NewGatus(c.URL, c.Token, o) },
+	})
+}
+
+// gatusProblems asks for the token, which Gatus needs on every push.
+func gatusProblems(s Settings) []Problem {
+	if strings.TrimSpace(s.Token) != "" {
+		return nil
+	}
+	return []Problem{{Key: "token", Message: "missing: kind gatus needs token (or token_file), the token of the external endpoint in Gatus' config"}}
+}
+
 // NewGatus checks rawURL, which must contain /api/v1/endpoints/<key>/external
 // (a pasted query is dropped), and token, the external endpoint's token.
 func NewGatus(rawURL, token string, o Options) (*Gatus, error) {

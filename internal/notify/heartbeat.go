@@ -23,6 +23,23 @@ type Heartbeat struct {
 	s       sender
 }
 
+func init() {
+	Register(Kind{
+		Name:       "healthchecks",
+		Rank:       20,
+		Options:    []string{"start"},
+		SecretPath: "/ping/", // self-hosted; hc-ping.com has the UUID first
+		New:        func(c Config, o Options) (Notifier, error) { return NewHealthchecks(c.URL, o, c.Start) },
+	})
+	Register(Kind{
+		Name:        "betterstack",
+		Rank:        40,
+		SecretPath:  "/api/v1/heartbeat/",
+		SecretToEnd: true,
+		New:         func(c Config, o Options) (Notifier, error) { return NewBetterStack(c.URL, o) },
+	})
+}
+
 // NewHealthchecks pushes to a Healthchecks.io check
 // (https://hc-ping.com/<uuid>, https://hc-ping.com/<ping-key>/<slug>, or a
 // self-hosted /ping/<uuid>): POST <url> or <url>/fail with the report text

@@ -26,25 +26,51 @@ type PingOptions struct {
 
 // withDefaults checks and fills PingOptions.
 func (p PingOptions) withDefaults() (PingOptions, error) {
-	switch strings.ToLower(strings.TrimSpace(p.Field)) {
-	case "", "offset":
-		p.Field = "offset"
-	case "max_error", "maxerror", "max-error":
-		p.Field = "max_error"
-	case "none", "off":
-		p.Field = "none"
-	default:
+	field, ok := spelled(p.Field, pingSpellings)
+	if !ok {
 		return p, fmt.Errorf("ping field %q not understood: use offset, max_error or none", p.Field)
 	}
-	switch strings.ToLower(strings.TrimSpace(p.Unit)) {
-	case "", "us", "µs", "usec":
-		p.Unit = "us"
-	case "ms", "msec":
-		p.Unit = "ms"
-	default:
+	unit, ok := spelled(p.Unit, unitSpellings)
+	if !ok {
 		return p, fmt.Errorf("ping unit %q not understood: use us or ms", p.Unit)
 	}
-	return p, nil
+	return PingOptions{Field: field, Unit: unit}, nil
+}
+
+// KindKuma is Uptime Kuma's kind, the default.
+const KindKuma = "kuma"
+
+func init() {
+	Register(Kind{
+		Name:        KindKuma,
+		Rank:        10,
+		SecretPath:  "/api/push/",
+		SecretToEnd: true,
+		CheckURL:    kumaPathProblem,
+		New:         func(c Config, o Options) (Notifier, error) { return NewKuma(c.URL, o, c.Ping) },
+	})
+}
+
+// kumaPathProblem checks that a Kuma URL ends in /api/push/<token>. Kuma
+// answers a trailing slash with its web page and status 200, and records
+// nothing, so that is refused here rather than failing at every push
+// (ParseKumaURL, more lenient, drops the slash).
+func kumaPathProblem(u *url.URL, shown string) string {
+	const marker = "/api/push/"
+	i := strings.LastIndex(u.Path, marker)
+	if i < 0 {
+		return fmt.Sprintf("URL %s is not an Uptime Kuma push URL (no /api/push/<token>): copy the Push URL from the monitor's page in Kuma, or set kind", shown)
+	}
+	token := u.Path[i+len(marker):]
+	switch {
+	case token == "":
+		return fmt.Sprintf("URL %s has no token after /api/push/: copy the whole Push URL from Kuma", shown)
+	case strings.HasSuffix(token, "/"):
+		return fmt.Sprintf("URL %s ends in a slash: remove it (Kuma answers it with its web page and records nothing)", shown)
+	case strings.Contains(token, "/"):
+		return fmt.Sprintf("URL %s has more path after the token: end the URL with /api/push/<token>", shown)
+	}
+	return ""
 }
 
 // maxMsgBytes caps Kuma's msg so the URL stays well under common 8 KiB
@@ -136,7 +162,7 @@ func (k *Kuma) check(a answer) error {
 // observed. Capped at 2^31-1.
 func KumaPing(r health.Report, p PingOptions) (string, bool) {
 	p, err := p.withDefaults()
-	if err != nil || p.Field == "none" {
+	if err != nil || p.Field == PingNone {
 		return "", false
 	}
 	d := r.Daemon
@@ -144,7 +170,7 @@ func KumaPing(r health.Report, p PingOptions) (string, bool) {
 		return "", false
 	}
 	var sec float64
-	if p.Field == "max_error" {
+	if p.Field == PingMaxError {
 		sec = d.Tracking.MaxError()
 	} else {
 		sec = math.Abs(d.Tracking.SystemOffset)
@@ -153,7 +179,7 @@ func KumaPing(r health.Report, p PingOptions) (string, bool) {
 		return "", false
 	}
 	scale := 1e6
-	if p.Unit == "ms" {
+	if p.Unit == PingMilliseconds {
 		scale = 1e3
 	}
 	v := math.Ceil(sec * scale)

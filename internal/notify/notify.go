@@ -2,6 +2,12 @@
 // Healthchecks.io, Gatus, Better Stack, Peekaping, Tianji and a generic
 // webhook. Every delivery has a deadline per attempt, bounded retries with
 // back-off, and never shows a target's secret (see Redact).
+//
+// notify owns everything about a push kind: each kind's file registers a
+// Kind (its name, settings, secret, URL rules, constructor), Settings are a
+// target as the config file writes it (keys, spellings, defaults and
+// Problems), and redact.go is the program's one redactor. The config asks
+// here; adding a push service is one new file (see the README).
 package notify
 
 import (
@@ -9,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -58,14 +63,11 @@ type Options struct {
 
 // withDefaults fills in defaults and checks Warning.
 func (o Options) withDefaults() (Options, error) {
-	switch strings.ToLower(strings.TrimSpace(o.Warning)) {
-	case "", "up":
-		o.Warning = "up"
-	case "down":
-		o.Warning = "down"
-	default:
+	w, ok := spelled(o.Warning, warningSpellings)
+	if !ok {
 		return o, fmt.Errorf("warning mapping %q not understood: use \"up\" or \"down\"", o.Warning)
 	}
+	o.Warning = w
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
@@ -94,13 +96,14 @@ func (o Options) failing(s health.Status) bool {
 	case health.OK:
 		return false
 	case health.Warning:
-		return o.Warning == "down"
+		return o.Warning == WarningDown
 	default:
 		return true
 	}
 }
 
 // Config names one push target for New: its kind and what that kind needs.
+// Settings.Notifier builds one from the config file's settings.
 type Config struct {
 	// Kind is one of Kinds().
 	Kind string
@@ -116,45 +119,16 @@ type Config struct {
 	Webhook WebhookOptions
 }
 
-// constructors maps each kind to its constructor.
-var constructors = map[string]func(Config, Options) (Notifier, error){
-	"kuma": func(c Config, o Options) (Notifier, error) { return NewKuma(c.URL, o, c.Ping) },
-	"healthchecks": func(c Config, o Options) (Notifier, error) {
-		return NewHealthchecks(c.URL, o, c.Start)
-	},
-	"betterstack": func(c Config, o Options) (Notifier, error) { return NewBetterStack(c.URL, o) },
-	"gatus":       func(c Config, o Options) (Notifier, error) { return NewGatus(c.URL, c.Token, o) },
-	"peekaping":   func(c Config, o Options) (Notifier, error) { return NewPeekaping(c.URL, o) },
-	"tianji":      func(c Config, o Options) (Notifier, error) { return NewTianji(c.URL, o) },
-	"webhook": func(c Config, o Options) (Notifier, error) {
-		w := c.Webhook
-		if w.URL == "" {
-			w.URL = c.URL
-		}
-		return NewWebhook(w, o)
-	},
-}
-
-// Kinds lists the known target kinds, sorted.
-func Kinds() []string {
-	ks := make([]string, 0, len(constructors))
-	for k := range constructors {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
 // New builds the notifier of c.Kind ("kuma" when empty); an unknown kind is
 // refused with the list of known ones.
 func New(c Config, o Options) (Notifier, error) {
 	kind := strings.ToLower(strings.TrimSpace(c.Kind))
 	if kind == "" {
-		kind = "kuma"
+		kind = KindKuma
 	}
-	mk, ok := constructors[kind]
+	k, ok := Lookup(kind)
 	if !ok {
 		return nil, fmt.Errorf("push target kind %q unknown: use one of %s", c.Kind, strings.Join(Kinds(), ", "))
 	}
-	return mk(c, o)
+	return k.New(c, o)
 }

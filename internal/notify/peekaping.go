@@ -25,6 +25,16 @@ type Peekaping struct {
 	s   sender
 }
 
+func init() {
+	Register(Kind{
+		Name:        "peekaping",
+		Rank:        50,
+		SecretPath:  peekapingService.prefix,
+		SecretToEnd: true,
+		New:         func(c Config, o Options) (Notifier, error) { return NewPeekaping(c.URL, o) },
+	})
+}
+
 // NewPeekaping checks rawURL (as Peekaping shows it, a pasted query is dropped).
 func NewPeekaping(rawURL string, o Options) (*Peekaping, error) {
 	u, s, err := peekapingService.newSender(rawURL, o)

@@ -23,7 +23,7 @@ type PushURL struct {
 func (p PushURL) String() string { return p.Base + p.Prefix + url.PathEscape(p.Token) }
 
 // Redacted returns the push URL with the token hidden.
-func (p PushURL) Redacted() string { return Redact(p.Base) + p.Prefix + mask }
+func (p PushURL) Redacted() string { return Redact(p.Base) + p.Prefix + Mask }
 
 // ParseKumaURL reads an Uptime Kuma push URL as a user pastes it:
 // surrounding spaces are trimmed, Kuma's "?status=up&msg=OK&ping=" tail (any

@@ -25,6 +25,16 @@ type Tianji struct {
 	s   sender
 }
 
+func init() {
+	Register(Kind{
+		Name:        "tianji",
+		Rank:        60,
+		SecretPath:  tianjiService.prefix,
+		SecretToEnd: true,
+		New:         func(c Config, o Options) (Notifier, error) { return NewTianji(c.URL, o) },
+	})
+}
+
 // NewTianji checks rawURL (a pasted query is dropped).
 func NewTianji(rawURL string, o Options) (*Tianji, error) {
 	u, s, err := tianjiService.newSender(rawURL, o)

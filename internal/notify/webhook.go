@@ -5,14 +5,58 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/health"
 )
+
+func init() {
+	Register(Kind{
+		Name:        "webhook",
+		Rank:        90, // the generic one, last
+		Options:     []string{"method", "body", "headers"},
+		TemplateURL: true,
+		Check:       webhookProblems,
+		New: func(c Config, o Options) (Notifier, error) {
+			w := c.Webhook
+			if w.URL == "" {
+				w.URL = c.URL
+			}
+			return NewWebhook(w, o)
+		},
+	})
+}
+
+// webhookProblems checks the method and the header names and values, which
+// the config writes as plain text (the templates are New's to check).
+func webhookProblems(s Settings) []Problem {
+	var ps problems
+	switch m := strings.ToUpper(strings.TrimSpace(s.Method)); m {
+	case "", "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE":
+	default:
+		ps.add("method", "invalid HTTP method %s (use GET, POST, PUT, PATCH or DELETE; default POST)", Quote(m))
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Headers)) {
+		if !headerName.MatchString(name) {
+			ps.add("headers."+name, "invalid header name (letters, digits and - only)")
+		}
+		if strings.ContainsAny(s.Headers[name], "\r\n") {
+			ps.add("headers."+name, "a header value cannot hold a line break")
+		}
+	}
+	return ps
+}
+
+// headerName is an HTTP field name (RFC 9110 section 5.1, token), kept to
+// the characters real header names use.
+var headerName = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]+$`)
 
 // WebhookOptions configures a generic webhook: method, URL, body and header
 // values are Go text/templates over WebhookData.
