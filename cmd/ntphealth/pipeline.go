@@ -15,13 +15,7 @@ import (
 func notifiers(cfg config.Config, logger *slog.Logger) ([]notify.Notifier, error) {
 	var out []notify.Notifier
 	for i, p := range cfg.Push {
-		n, err := notify.New(notify.Config{
-			Kind:    p.Kind,
-			URL:     p.URL,
-			Token:   p.Token,
-			Ping:    notify.PingOptions{Field: p.Ping, Unit: p.PingUnit},
-			Webhook: notify.WebhookOptions{Method: p.Method, URL: p.URL, Body: p.Body, Headers: p.Headers},
-		}, notify.Options{Warning: p.Warning, Timeout: p.Timeout, Retries: p.Retries, Logger: logger})
+		n, err := p.Notifier(logger)
 		if err != nil {
 			return nil, fmt.Errorf("push[%d] (%s): %w", i, p.Kind, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/notify"
 	"github.com/ntphealth/ntphealth/internal/source"
 )
 
@@ -115,77 +116,25 @@ type GPSConfig struct {
 	health.GPSPolicy `yaml:",inline"`
 }
 
-// Push is one heartbeat target. Fields tagged secret:"true" hold a token:
-// they are kept out of every error and warning.
+// Push is one heartbeat target: the settings that notify defines for every
+// push kind (notify.Settings: kind, url, warning, ping, ping_unit, start,
+// timeout, retries, method, body, headers, token; their spellings,
+// defaults and rules are notify's), plus the files the secrets may be read
+// from. Fields tagged secret:"true" hold a token: they are kept out of
+// every error and warning.
 type Push struct {
-	// Kind is one of the Kind* constants (default kuma).
-	Kind string `yaml:"kind"`
-	// URL is the push URL; it holds the token, so it is never logged. A
-	// pasted Kuma tail (?status=up&msg=OK&ping=) is accepted. For kind
-	// webhook it is a Go template over the report.
-	URL string `yaml:"url" secret:"true"`
+	notify.Settings `yaml:",inline"`
 	// URLFile names a file that holds URL (whitespace trimmed), so the token
 	// stays out of unit files; relative to the config file's directory.
-	// Validate reads it into URL.
+	// Load (Parse) reads it into URL, once.
 	URLFile string `yaml:"url_file"`
-	// Warning is what a WARNING pushes: "up" (default) or "down".
-	Warning string `yaml:"warning"`
-	// Ping is the number sent as Kuma's ping: "offset" (default), "max_error"
-	// or "none".
-	Ping string `yaml:"ping"`
-	// PingUnit is "us" (default) or "ms". Kuma keeps only whole numbers >= 1
-	// as ping, so a clock that lives in microseconds needs "us".
-	PingUnit string `yaml:"ping_unit"`
-	// Timeout is the deadline of one attempt (default 10 s).
-	Timeout time.Duration `yaml:"timeout"`
-	// Retries is how many extra attempts follow a failed one, with back-off
-	// (default 2, at most MaxRetries).
-	Retries int `yaml:"retries"`
-	// Method is the HTTP method of kind webhook (default POST).
-	Method string `yaml:"method"`
-	// Body is the request body of kind webhook, a Go template over the report.
-	Body string `yaml:"body"`
-	// Headers are extra request headers of kind webhook.
-	Headers map[string]string `yaml:"headers"`
-	// Token is the bearer token of kind gatus; never logged.
-	Token string `yaml:"token" secret:"true"`
 	// TokenFile names a file that holds Token, as URLFile does for URL.
 	TokenFile string `yaml:"token_file"`
 
 	// urlFrom and tokenFrom are the files URL and Token were read from, so
-	// that Validate can run again without calling them set twice.
+	// that Validate blames a value read from a file on its *_file key.
 	urlFrom, tokenFrom string
 }
-
-// Push kinds.
-const (
-	KindKuma         = "kuma"
-	KindHealthchecks = "healthchecks"
-	KindGatus        = "gatus"
-	KindBetterStack  = "betterstack"
-	KindPeekaping    = "peekaping"
-	KindTianji       = "tianji"
-	KindWebhook      = "webhook"
-)
-
-// Kinds lists every push kind, in the order the docs give them.
-var Kinds = []string{KindKuma, KindHealthchecks, KindGatus, KindBetterStack, KindPeekaping, KindTianji, KindWebhook}
-
-// Values of Push.Warning, Push.Ping and Push.PingUnit.
-const (
-	WarningUp   = "up"
-	WarningDown = "down"
-
-	PingOffset   = "offset"
-	PingMaxError = "max_error"
-	PingNone     = "none"
-
-	PingMicroseconds = "us"
-	PingMilliseconds = "ms"
-)
-
-// MaxRetries bounds Push.Retries so a dead target is not hammered.
-const MaxRetries = 10
 
 // Default returns the documented defaults: chronyd on 127.0.0.1:323, the
 // kernel in auto mode, health.DefaultPolicy, no push, HTTP on
@@ -220,19 +169,11 @@ func (c *Config) syncPolicy() {
 	c.Checks.Kernel, c.Checks.PPS, c.Checks.GPS = c.Kernel.KernelPolicy, c.PPS.PPSPolicy, c.GPS.GPSPolicy
 }
 
-// DefaultPush returns the defaults of one push target: kind kuma, WARNING
-// pushes up, ping carries |offset| in microseconds, 10 s per attempt, 2
-// retries. Every entry of the push list starts from it.
-func DefaultPush() Push {
-	return Push{
-		Kind:     KindKuma,
-		Warning:  WarningUp,
-		Ping:     PingOffset,
-		PingUnit: PingMicroseconds,
-		Timeout:  10 * time.Second,
-		Retries:  2,
-	}
-}
+// DefaultPush returns the defaults of one push target, notify's
+// (notify.DefaultSettings: kind kuma, WARNING pushes up, ping carries
+// |offset| in microseconds, 10 s per attempt, 2 retries). Every entry of the
+// push list starts from it.
+func DefaultPush() Push { return Push{Settings: notify.DefaultSettings()} }
 
 // applyDefaults lets the decoder start each list entry from DefaultPush.
 func (p *Push) applyDefaults() { *p = DefaultPush() }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/notify"
 )
 
 // bare drops what records where a Config came from, leaving its values.
@@ -71,7 +72,7 @@ func TestDefault(t *testing.T) {
 		}
 	}
 	p := DefaultPush()
-	if p.Kind != KindKuma || p.Warning != WarningUp || p.Ping != PingOffset || p.PingUnit != PingMicroseconds || p.Timeout != 10*time.Second || p.Retries != 2 {
+	if p.Kind != notify.KindKuma || p.Warning != notify.WarningUp || p.Ping != notify.PingOffset || p.PingUnit != notify.PingMicroseconds || p.Timeout != 10*time.Second || p.Retries != 2 {
 		t.Errorf("DefaultPush() = %+v", p)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ntphealth/ntphealth/internal/notify"
 )
 
 // decoder overlays a yaml.Node tree on a Go value. It walks the tree itself
@@ -258,7 +260,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 		k, val := resolve(n.Content[i]), resolve(n.Content[i+1])
 		if f, ok := index[k.Value]; ok && v.Type().FieldByIndex(f).Tag.Get("secret") == "true" && val.Kind == yaml.ScalarNode {
 			d.secrets = append(d.secrets, val.Value, strings.TrimSpace(val.Value))
-			d.secrets = append(d.secrets, urlSecrets(val.Value)...)
+			d.secrets = append(d.secrets, notify.SecretsIn(val.Value)...)
 		}
 	}
 	var sections sectionHolder

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ntphealth/ntphealth/internal/notify"
 )
 
 // Error is one problem in a config: where it is, which key, and what to do.
@@ -75,19 +77,9 @@ func lineOf(pos string) int {
 	return n
 }
 
-// quote shows a value from the file inside a message: quoted, cut to 60
-// characters, and with anything that looks like a URL redacted, since a
-// misplaced push URL would otherwise be echoed back.
-func quote(v string) string {
-	if (strings.Contains(v, "://") && !strings.HasPrefix(v, unixScheme)) || strings.Contains(v, "/api/") {
-		v = RedactURL(v)
-	}
-	const max = 60
-	if r := []rune(v); len(r) > max {
-		v = string(r[:max]) + "…"
-	}
-	return strconv.Quote(v)
-}
+// quote shows a value from the file inside a message: quoted, cut, and
+// redacted when it looks like a URL (notify.Quote).
+func quote(v string) string { return notify.Quote(v) }
 
 // unknownKey words the error for a key the schema does not have, with the
 // known keys and the closest one.

@@ -86,10 +86,11 @@ func unwrapPath(err error) error {
 var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
 
 // Parse reads a config from data: it starts from Default(), overlays the
-// file and runs Validate. filename is used in messages
-// ("ntphealth.yaml:12: ...") and to resolve relative url_file / token_file
-// paths. It never panics, whatever data holds. On error the Config is
-// empty.
+// file, reads the push url_file / token_file (the one step that does, once;
+// relative paths are taken from filename's directory, $CREDENTIALS_DIRECTORY
+// expanded), normalises and validates it, reporting every problem at once.
+// filename is used in messages ("ntphealth.yaml:12: ..."). It never
+// panics, whatever data holds. On error the Config is empty.
 func Parse(data []byte, filename string) (c Config, err error) {
 	c = Default()
 	c.File = filename
@@ -106,7 +107,11 @@ func Parse(data []byte, filename string) (c Config, err error) {
 			return Config{}, err
 		}
 	}
-	if err := c.Validate(); err != nil {
+	var l errorList
+	c.readSecrets(&l)
+	c.Normalize()
+	c.check(&l)
+	if err := l.join(c.secrets()); err != nil {
 		return Config{}, err
 	}
 	return c, nil

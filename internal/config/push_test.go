@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ntphealth/ntphealth/internal/notify"
 )
 
 const token = "Sup3rS3cretT0ken"
@@ -20,7 +22,7 @@ func TestPushListOrMapping(t *testing.T) {
 		}
 		want := DefaultPush()
 		want.URL = "https://kuma.example/api/push/" + token
-		want.Warning = WarningDown
+		want.Warning = notify.WarningDown
 		if len(c.Push) != 1 {
 			t.Fatalf("got %d targets from:\n%s", len(c.Push), doc)
 		}
@@ -83,7 +85,7 @@ func TestPushURLFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Push[0].URL != url {
-		t.Errorf("url from url_file = %q, want it trimmed: %q", RedactURL(c.Push[0].URL), RedactURL(url))
+		t.Errorf("url from url_file = %q, want it trimmed: %q", notify.RedactInput(c.Push[0].URL), notify.RedactInput(url))
 	}
 	// Validate again: the URL read from the file is not "set twice".
 	if err := c.Validate(); err != nil {
@@ -186,7 +188,7 @@ func TestSetPushURL(t *testing.T) {
 
 	c := Default()
 	c.SetPushURL(url, EnvPushURL)
-	if len(c.Push) != 1 || c.Push[0].URL != url || c.Push[0].Kind != KindKuma {
+	if len(c.Push) != 1 || c.Push[0].URL != url || c.Push[0].Kind != notify.KindKuma {
 		t.Fatalf("SetPushURL on no target: %+v", c.Push)
 	}
 	if err := c.Validate(); err != nil {
@@ -200,7 +202,7 @@ func TestSetPushURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.SetPushURL(url, "--push-url")
-	if len(c.Push) != 1 || c.Push[0].URL != url || c.Push[0].URLFile != "" || c.Push[0].Warning != WarningDown {
+	if len(c.Push) != 1 || c.Push[0].URL != url || c.Push[0].URLFile != "" || c.Push[0].Warning != notify.WarningDown {
 		t.Fatalf("SetPushURL on one target: %+v", c.Push)
 	}
 	if err := c.Validate(); err != nil {

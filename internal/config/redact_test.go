@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/ntphealth/ntphealth/internal/notify"
 )
 
 func TestRedactURL(t *testing.T) {
@@ -24,7 +26,7 @@ func TestRedactURL(t *testing.T) {
 		{"%zz" + token, "****"},
 		{"", "****"},
 	} {
-		got := RedactURL(tc.in)
+		got := notify.RedactInput(tc.in)
 		if got != tc.want {
 			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
 		}
@@ -36,7 +38,7 @@ func TestRedactURL(t *testing.T) {
 
 func TestScrub(t *testing.T) {
 	c := Default()
-	c.Push = []Push{{URL: "https://kuma.example/api/push/" + token + "/"}, {Token: "tok"}}
+	c.Push = []Push{{Settings: notify.Settings{URL: "https://kuma.example/api/push/" + token + "/"}}, {Settings: notify.Settings{Token: "tok"}}}
 	msg := scrub("a "+token+" b https://kuma.example/api/push/"+token+"/ c tok", c.secrets())
 	if strings.Contains(msg, token) {
 		t.Errorf("scrub left the token: %s", msg)

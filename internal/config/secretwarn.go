@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+
+	"github.com/ntphealth/ntphealth/internal/notify"
 )
 
 // The warnings for a secret that others can read. chmod 600 is not the
@@ -13,11 +15,13 @@ import (
 // (EnvironmentFile=).
 
 // inlineSecretKey names the first key that holds a secret in the file
-// itself (not read from a *_file), or "". For kind gatus the secret is the
-// bearer token; its URL names an endpoint and is not a secret.
+// itself (not read from a *_file), or "". Which key holds a kind's secret
+// is notify's to say (Kind.SecretOption): for kind gatus the bearer token;
+// its URL names an endpoint and is not a secret.
 func (c *Config) inlineSecretKey() string {
 	for i, p := range c.Push {
-		if p.Kind == KindGatus {
+		k, _ := notify.Lookup(p.Kind)
+		if k.SecretOption == "token" {
 			if p.Token != "" && p.tokenFrom == "" {
 				return fmt.Sprintf("push[%d].token", i)
 			}

@@ -13,25 +13,51 @@ import (
 // MinInterval is the shortest check interval of `ntphealth run`.
 const MinInterval = time.Second
 
-// Validate checks every value, names the key and line of each problem and
-// says what to do. It also reads push url_file / token_file into URL /
-// Token (relative paths are taken from the config file's directory) and
-// adds a warning for such a file that group or others can read. It
-// normalises the case of enumerated values ("JSON" -> "json"), and copies
-// the kernel:, pps: and gps: limits into Checks, so a flag that changed them
-// is seen by health.Evaluate.
+// Validate normalises c (Normalize) and checks every value: it names the
+// key and line of each problem and says what to do. It reads no file and
+// no environment variable (Load has read url_file and token_file into URL
+// and Token), so it can run any number of times, after any flag, with the
+// same result.
 func (c *Config) Validate() error {
-	c.syncPolicy()
+	c.Normalize()
 	var l errorList
-	c.checkNumbers(&l, reflect.ValueOf(c).Elem(), "")
-	c.checkProbes(&l)
-	c.checkSources(&l)
-	c.checkChecks(&l)
-	for i := range c.Push {
-		c.checkPush(&l, i)
-	}
-	c.checkRun(&l)
+	c.check(&l)
 	return l.join(c.secrets())
+}
+
+// Normalize writes every enumerated value in its one spelling ("JSON" ->
+// "json", kernel.enabled "yes" -> "true", each push target's as notify
+// spells it) and copies the kernel:, pps: and gps: limits into Checks, so
+// a flag that changed them is seen by health.Evaluate. Pure and idempotent;
+// a value that spells nothing is left for Validate to show.
+func (c *Config) Normalize() {
+	c.syncPolicy()
+	switch strings.ToLower(strings.TrimSpace(c.Kernel.Enabled)) {
+	case KernelAuto, "":
+		c.Kernel.Enabled = KernelAuto
+	case KernelTrue, "yes", "on":
+		c.Kernel.Enabled = KernelTrue
+	case KernelFalse, "no", "off":
+		c.Kernel.Enabled = KernelFalse
+	}
+	if f := strings.ToLower(c.LogFormat); f == "text" || f == "json" {
+		c.LogFormat = f
+	}
+	for i := range c.Push {
+		c.Push[i].Normalize()
+	}
+}
+
+// check adds every problem of c to l; it changes nothing.
+func (c *Config) check(l *errorList) {
+	c.checkNumbers(l, reflect.ValueOf(c).Elem(), "")
+	c.checkProbes(l)
+	c.checkSources(l)
+	c.checkChecks(l)
+	for i := range c.Push {
+		c.checkPush(l, i)
+	}
+	c.checkRun(l)
 }
 
 // at is where key's value came from: "file:line", a flag, or the file.
@@ -125,13 +151,8 @@ func (c *Config) checkProbes(l *errorList) {
 		}
 	}
 
-	switch strings.ToLower(c.Kernel.Enabled) {
-	case KernelAuto, "":
-		c.Kernel.Enabled = KernelAuto
-	case KernelTrue, "yes", "on":
-		c.Kernel.Enabled = KernelTrue
-	case KernelFalse, "no", "off":
-		c.Kernel.Enabled = KernelFalse
+	switch c.Kernel.Enabled {
+	case KernelAuto, KernelTrue, KernelFalse:
 	default:
 		c.bad(l, "kernel.enabled", "invalid value %s (use auto, true or false)", quote(c.Kernel.Enabled))
 	}
@@ -201,10 +222,7 @@ func (c *Config) checkRun(l *errorList) {
 	if c.Interval < MinInterval {
 		c.bad(l, "interval", "%s is below the minimum of %s (use 30s, the default, or more)", c.Interval, MinInterval)
 	}
-	switch strings.ToLower(c.LogFormat) {
-	case "text", "json":
-		c.LogFormat = strings.ToLower(c.LogFormat)
-	default:
+	if c.LogFormat != "text" && c.LogFormat != "json" {
 		c.bad(l, "log_format", "unknown log format %s (use text or json)", quote(c.LogFormat))
 	}
 	for i, s := range c.Unhealthy {
