@@ -13,30 +13,47 @@ import (
 func (c *Config) checkPush(l *errorList, i int) {
 	p := c.Push[i]
 	key := fmt.Sprintf("push[%d]", i)
-	for _, f := range []struct {
-		field, value, file, from string
-	}{{"url", p.URL, p.URLFile, p.urlFrom}, {"token", p.Token, p.TokenFile, p.tokenFrom}} {
+	for _, f := range p.fileFields() {
 		if f.value != "" && f.file != "" && f.from != f.file {
-			c.bad(l, key+"."+f.field+"_file", "both %s and %s_file are set: keep one (%s_file keeps the token out of this file)", f.field, f.field, f.field)
+			c.bad(l, key+"."+f.name+"_file", "both %s and %s_file are set: keep one (%s_file keeps the token out of this file)", f.name, f.name, f.name)
 		}
 	}
 	for _, pr := range p.Problems() {
-		k := pr.Key
+		k, ok := p.blame(pr.Key)
 		switch {
-		case k == "url" && p.URL == "" && p.URLFile != "":
-			continue // url_file could not be read: readSecrets said why
-		case k == "token" && p.Token == "" && p.TokenFile != "":
+		case !ok:
 			continue
-		case k == "url" && p.urlFrom != "", k == "token" && p.tokenFrom != "":
-			k += "_file" // the value came from that file
-		}
-		if k != "" {
-			k = join(key, k)
-		} else {
+		case k == "":
 			k = key // New's own refusal: the target as a whole
+		default:
+			k = join(key, k)
 		}
 		c.bad(l, k, "%s", pr.Message)
 	}
+}
+
+// fileField is a setting that may be read from a file.
+type fileField struct{ name, value, file, from string }
+
+// fileFields are url and token, with the file each names and was read from.
+func (p Push) fileFields() []fileField {
+	return []fileField{{"url", p.URL, p.URLFile, p.urlFrom}, {"token", p.Token, p.TokenFile, p.tokenFrom}}
+}
+
+// blame is the key that a problem with the setting key is named by: a
+// value read from a file is blamed on its *_file key. False when the value
+// is missing because its file could not be read: readSecrets said why.
+func (p Push) blame(key string) (string, bool) {
+	for _, f := range p.fileFields() {
+		switch {
+		case key != f.name:
+		case f.value == "" && f.file != "":
+			return "", false
+		case f.from != "":
+			return key + "_file", true
+		}
+	}
+	return key, true
 }
 
 // readSecrets reads every push target's url_file and token_file into URL

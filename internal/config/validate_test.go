@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,6 +13,39 @@ import (
 // credential once; Validate reads none of them (they may be gone), and two
 // runs give the same result and leave the config as it was.
 func TestValidateReadsNoFile(t *testing.T) {
+	c, path := loadWithSecretFiles(t)
+	before := fmt.Sprintf("%#v", c)
+	if err := validateTwice(t, &c); err != nil {
+		t.Fatal(err)
+	}
+	if after := fmt.Sprintf("%#v", c); after != before {
+		t.Errorf("Validate changed the config:\n%s\nwant\n%s", after, before)
+	}
+
+	// A problem in a value read from a file is blamed on its *_file key,
+	// with the same words every time, and without reading the file again.
+	c.Push[0].URL += "/"
+	c.Push[1].Warning = "sideways"
+	err := validateTwice(t, &c)
+	if err == nil {
+		t.Fatal("Validate accepted a bad config")
+	}
+	for _, want := range []string{path + ":2: push[0].url_file: URL \"https://kuma.example/api/push/****\" ends in a slash", "push[1].warning: invalid value \"sideways\""} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%s", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), token) {
+		t.Errorf("error shows the token: %s", err)
+	}
+}
+
+// loadWithSecretFiles loads a config whose push targets read a url_file, a
+// token_file and the credential push-url, checks that Load read and
+// normalised them, and then removes every file and the credential
+// directory.
+func loadWithSecretFiles(t *testing.T) (Config, string) {
+	t.Helper()
 	dir := t.TempDir()
 	creds := credentialsDir(t, "https://kuma.example/api/push/cred"+token+"\n")
 	writeFile(t, dir, "kuma-url", "https://kuma.example/api/push/"+token+"\n", 0o600)
@@ -39,53 +71,30 @@ log_format: JSON
 	if c.Push[0].Warning != notify.WarningDown || c.Push[1].Kind != "gatus" || c.Push[2].PingUnit != notify.PingMicroseconds || c.LogFormat != "json" {
 		t.Errorf("Load did not normalise: %+v %q", c.Push, c.LogFormat)
 	}
-	before := fmt.Sprintf("%#v", c)
-
-	// Every file gone, and the credential directory with them.
-	for _, f := range []string{"kuma-url", "gatus-token", "ntphealth.yaml"} {
-		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+	os.Chmod(creds, 0o700)
+	for _, p := range []string{dir, creds} {
+		if err := os.RemoveAll(p); err != nil {
 			t.Fatal(err)
 		}
 	}
-	os.Chmod(creds, 0o700)
-	if err := os.RemoveAll(creds); err != nil {
-		t.Fatal(err)
-	}
 	t.Setenv(EnvCredentialsDir, "")
+	return c, path
+}
 
-	for run := 1; run <= 2; run++ {
-		if err := c.Validate(); err != nil {
-			t.Fatalf("Validate run %d: %v", run, err)
-		}
-		if after := fmt.Sprintf("%#v", c); after != before {
-			t.Errorf("Validate run %d changed the config:\n%s\nwant\n%s", run, after, before)
-		}
+// validateTwice runs Validate twice and fails unless both runs say the
+// same and leave the config the same.
+func validateTwice(t *testing.T, c *Config) error {
+	t.Helper()
+	first := c.Validate()
+	once := fmt.Sprintf("%#v", *c)
+	second := c.Validate()
+	if fmt.Sprint(first) != fmt.Sprint(second) {
+		t.Errorf("Validate run 2 = %v, run 1 = %v", second, first)
 	}
-
-	// A problem in a value read from a file is blamed on its *_file key,
-	// with the same words every time, and without reading the file again.
-	c.Push[0].URL += "/"
-	c.Push[1].Warning = "sideways"
-	var first string
-	for run := 1; run <= 2; run++ {
-		err := c.Validate()
-		if err == nil {
-			t.Fatalf("Validate run %d accepted a bad config", run)
-		}
-		if run == 1 {
-			first = err.Error()
-		} else if err.Error() != first {
-			t.Errorf("Validate run 2 = %q, run 1 = %q", err, first)
-		}
+	if twice := fmt.Sprintf("%#v", *c); twice != once {
+		t.Errorf("Validate run 2 changed the config:\n%s\nafter run 1:\n%s", twice, once)
 	}
-	for _, want := range []string{path + ":2: push[0].url_file: URL \"https://kuma.example/api/push/****\" ends in a slash", "push[1].warning: invalid value \"sideways\""} {
-		if !strings.Contains(first, want) {
-			t.Errorf("error lacks %q:\n%s", want, first)
-		}
-	}
-	if strings.Contains(first, token) {
-		t.Errorf("error shows the token: %s", first)
-	}
+	return second
 }
 
 // TestPushStart: Healthchecks' /start signal is set from the config
