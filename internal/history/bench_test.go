@@ -1,0 +1,108 @@
+package history
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/observe"
+)
+
+// benchReport is a chronyd report with three sources, as a stratum-1
+// server with a PPS, a GPS and a network server has.
+func benchReport() health.Report {
+	r := report(t0, 1e-7)
+	r.Daemon.Sources = []observe.Source{
+		{Name: "PPS", SampleAge: observe.Seconds(1), Offset: 1e-7},
+		{Name: "GPS", SampleAge: observe.Seconds(1), Offset: 0.061},
+		{Name: "ntp1.example.net", SampleAge: observe.Seconds(20), Offset: 2e-4},
+	}
+	return r
+}
+
+// BenchmarkRecord is the cost of one round written to the file (budget:
+// 100 µs, 2 KiB), minute aggregates and hourly pruning included, at the
+// shortest interval and at the default one:
+//
+//	go test -run '^$' -bench BenchmarkRecord -benchmem ./internal/history/
+func BenchmarkRecord(b *testing.B) {
+	for _, interval := range []time.Duration{time.Second, 30 * time.Second} {
+		b.Run("interval="+interval.String(), func(b *testing.B) {
+			s := Open(b.TempDir(), Options{})
+			defer s.Close()
+			r := benchReport()
+			// Start with 48 h of rounds, so that pruning runs as in a
+			// daemon that has been up for days.
+			start := t0
+			for i := 0; i < int(RoundsKept/interval); i++ {
+				r.Time = start.Add(time.Duration(i) * interval)
+				s.Record(r)
+			}
+			next := start.Add(RoundsKept)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				r.Time = next.Add(time.Duration(i) * interval)
+				if c, _ := s.Record(r); c.Status != health.OK {
+					b.Fatal(c.Message)
+				}
+			}
+		})
+	}
+}
+
+// fill records days of history ending at end, at interval for the last 48
+// h and one round a minute before (which makes the same minute rows as a
+// full minute would, and is 60 times faster to write at 1 s).
+func fill(tb testing.TB, s *Store, days int, interval time.Duration) time.Time {
+	r := benchReport()
+	end := t0.Add(time.Duration(days) * 24 * time.Hour)
+	raw := end.Add(-RoundsKept)
+	for t := t0; t.Before(raw); t = t.Add(time.Minute) {
+		r.Time = t
+		s.Record(r)
+	}
+	for t := raw; t.Before(end); t = t.Add(interval) {
+		r.Time = t
+		r.Daemon.Tracking.SystemOffset = float64(t.Unix()%97) * 1e-8
+		s.Record(r)
+	}
+	return end
+}
+
+// fileSize is the size of the store's file and WAL.
+func fileSize(tb testing.TB, dir string) int64 {
+	var n int64
+	for _, f := range []string{FileName, FileName + "-wal"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+// BenchmarkStoreSize measures the file (and WAL) after 30 and after 90
+// days (the bound: nothing older is kept), at 1 s and 30 s, three sources:
+//
+//	go test -run '^$' -bench BenchmarkStoreSize -benchtime 1x ./internal/history/
+func BenchmarkStoreSize(b *testing.B) {
+	for _, interval := range []time.Duration{time.Second, 30 * time.Second} {
+		for _, days := range []int{30, 90} {
+			b.Run(fmt.Sprintf("interval=%s/days=%d", interval, days), func(b *testing.B) {
+				for b.Loop() {
+					dir := b.TempDir()
+					s := Open(dir, Options{})
+					fill(b, s, days, interval)
+					s.Close() // checkpoints the WAL into the file
+					b.ReportMetric(float64(fileSize(b, dir))/1e6, "MB")
+					r, m := s.Counts()
+					b.ReportMetric(float64(r), "rounds")
+					b.ReportMetric(float64(m), "minutes")
+				}
+			})
+		}
+	}
+}
