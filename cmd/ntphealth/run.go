@@ -11,8 +11,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/ntphealth/ntphealth/internal/config"
 	"github.com/ntphealth/ntphealth/internal/daemon"
@@ -26,7 +29,9 @@ const runUsage = `Usage: ntphealth run [flags]
 
 The daemon: checks every interval, pushes every interval and at once when
 the status changes, and serves GET /health (JSON; 503 when CRITICAL or
-UNKNOWN), /metrics (Prometheus) and / (status page). SIGHUP reloads the
+UNKNOWN), /metrics (Prometheus), /probe?target=HOST (a remote NTP server,
+for Prometheus) and / (status page), over TLS with basic auth when
+--web.config.file names an exporter-toolkit web config. SIGHUP reloads the
 config (an invalid one is refused and the old one keeps running); SIGTERM
 or SIGINT finish in-flight work and exit 0.
 
@@ -53,6 +58,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	listen := fs.String("listen", "", "HTTP `ADDR` for /health, /metrics and / (default 127.0.0.1:9567; \"\" disables; config listen)")
 	interval := fs.Duration("interval", 0, "check `INTERVAL`, e.g. 30s, at least 1s (config interval)")
 	logFormat := fs.String("log-format", "", "log `FORMAT`: text or json (config log_format)")
+	webConfig := fs.String("web.config.file", "", "exporter-toolkit web config `FILE` (TLS, basic auth) for the HTTP server, as Prometheus exporters take it; \"\" serves plain HTTP (config web_config_file)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), runUsage)
 		fs.PrintDefaults()
@@ -71,10 +77,22 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			{"listen", "listen", func() { cfg.Listen = *listen }},
 			{"interval", "interval", func() { cfg.Interval = *interval }},
 			{"log-format", "log_format", func() { cfg.LogFormat = *logFormat }},
+			{"web.config.file", "web_config_file", func() { cfg.WebConfigFile = *webConfig }},
 		} {
 			o.apply(&cfg, set)
 		}
-		return cfg, cfg.Validate()
+		if err := cfg.Validate(); err != nil {
+			return cfg, err
+		}
+		// From the file, the path is relative to the file's directory (as
+		// url_file); from the flag, to the working directory.
+		if p := cfg.WebConfigFile; p != "" && !set["web.config.file"] && !filepath.IsAbs(p) && cfg.File != "" {
+			cfg.WebConfigFile = filepath.Join(filepath.Dir(cfg.File), p)
+		}
+		if err := web.Validate(cfg.WebConfigFile); err != nil {
+			return cfg, fmt.Errorf("web config %s: %w", cfg.WebConfigFile, err)
+		}
+		return cfg, nil
 	}
 	cfg, err := load()
 	if err != nil {
@@ -114,7 +132,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			Unhealthy: cfg.Unhealthy, Logger: logger, Version: version, Refresh: cfg.Interval, Probe: probe,
 		}))
 		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			// exporter-toolkit: plain HTTP without a web config; with one, TLS
+			// and basic auth as it says, read again on each connection.
+			err := web.Serve(ln, srv, &web.FlagConfig{WebConfigFile: &cfg.WebConfigFile}, logger)
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
 				logger.Error("http server stopped", "error", err.Error())
 			}
 		}()
@@ -142,8 +163,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			if err != nil {
 				return daemon.Plan{}, err
 			}
-			if next.Listen != cfg.Listen || next.LogFormat != cfg.LogFormat {
-				logger.Warn("listen and log_format changes take effect at the next restart", "listen", cfg.Listen, "log_format", cfg.LogFormat)
+			if next.Listen != cfg.Listen || next.LogFormat != cfg.LogFormat || next.WebConfigFile != cfg.WebConfigFile {
+				logger.Warn("listen, log_format and web_config_file changes take effect at the next restart (the web config file's contents apply at once)",
+					"listen", cfg.Listen, "log_format", cfg.LogFormat, "web_config_file", cfg.WebConfigFile)
 			}
 			return plan(next)
 		},

@@ -39,6 +39,10 @@ type Config struct {
 	Push []Push `yaml:"push"`
 	// Listen is the HTTP address of `ntphealth run`; "" disables the server.
 	Listen string `yaml:"listen"`
+	// WebConfigFile is an exporter-toolkit web config (TLS, basic auth) for
+	// the HTTP server of `ntphealth run`; relative to the config file's
+	// directory; "" serves plain HTTP.
+	WebConfigFile string `yaml:"web_config_file"`
 	// Interval is the check interval of `ntphealth run`, at least 1 s.
 	Interval time.Duration `yaml:"interval"`
 	// LogFormat is "text" or "json" (log/slog handlers).
