@@ -16,11 +16,13 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// RuntimeMetricsTTL is how long /metrics serves the same go_* and process_*
-// samples. The process collector reads five files under /proc/self and
-// lists /proc/self/fd on every call, about a third of a scrape's CPU when it
-// ran per scrape; a process's CPU seconds, memory and open files read 5 s
-// late are as good to a 15 s scrape.
+// RuntimeMetricsTTL is the shortest time /metrics serves the same go_* and
+// process_* samples; the daemon keeps them for a check interval when that
+// is longer (Options.Refresh), as it keeps the report: everything /metrics
+// says is then as of the last round at most. Reading them (runtime/metrics,
+// getrusage, /proc/self/statm and fd) costs about as much as building the
+// report's text; a process's CPU seconds, memory and open files a round old
+// are as good to a dashboard.
 const RuntimeMetricsTTL = 5 * time.Second
 
 // metricsHandler serves the Prometheus exposition from registries of its
@@ -29,20 +31,21 @@ const RuntimeMetricsTTL = 5 * time.Second
 //
 // The text is built, not per scrape, but once per change of the state (a
 // check round or a push round: the report only changes then) and, for the
-// runtime part, at most once per RuntimeMetricsTTL; a scrape in between
+// runtime part, at most once per check interval (RuntimeMetricsTTL at
+// least); a scrape in between
 // writes the cached bytes, gzip-compressed when the scraper accepts it (as
 // Prometheus does), also cached.
 func metricsHandler(state *State, o Options) http.Handler {
 	rt := prometheus.NewRegistry()
 	rt.MustRegister(
 		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newProcessCollector(), // process_*, without re-reading /proc per scrape
 	)
 	return &exposition{
 		state:   state,
 		report:  newRegistry(state, o),
 		runtime: rt,
-		ttl:     RuntimeMetricsTTL,
+		ttl:     max(o.Refresh, RuntimeMetricsTTL),
 		now:     time.Now,
 		log:     slogErrorLog{o},
 	}

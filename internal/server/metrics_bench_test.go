@@ -17,7 +17,8 @@ import (
 //     built then (a scrape interval at or below the check interval makes
 //     every scrape one of these);
 //   - gzip_all_new: the runtime part (go_*, process_*) rebuilt too, as it
-//     is once per RuntimeMetricsTTL: what every scrape cost before the cache.
+//     is once per check interval: what every scrape cost before the cache,
+//     less the per-scrape /proc reads of the old process collector.
 //
 // The new_round cases mark the cached text out of date instead of running
 // a check round (State.Update is not part of a scrape).

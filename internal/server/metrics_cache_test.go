@@ -16,7 +16,7 @@ import (
 )
 
 // TestMetricsCache: the text is rebuilt after each Update and RecordPush,
-// the runtime part after RuntimeMetricsTTL, and gzip serves the same text.
+// the runtime part after a check interval, and gzip serves the same text.
 func TestMetricsCache(t *testing.T) {
 	st := NewState(10)
 	e := metricsHandler(st, Options{}.withDefaults()).(*exposition)
@@ -68,7 +68,7 @@ func TestMetricsCache(t *testing.T) {
 	if runtimeCalls != 1 {
 		t.Errorf("runtime gathered %d times within its TTL, want 1", runtimeCalls)
 	}
-	now = now.Add(RuntimeMetricsTTL)
+	now = now.Add(e.ttl) // the check interval, 30 s by default
 	body("")
 	if runtimeCalls != 2 {
 		t.Errorf("runtime gathered %d times after its TTL, want 2", runtimeCalls)
