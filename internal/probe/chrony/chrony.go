@@ -109,7 +109,10 @@ func query(conn io.ReadWriter, d *observe.Daemon) error {
 		return err
 	}
 	if n.NSources < 0 || n.NSources > maxSources {
-		return fmt.Errorf("sources request: chronyd reports %d sources, more than the %d a real one has: %w", n.NSources, maxSources, errMalformed)
+		// chronyd sends a uint32, which the decoder converts to int: on
+		// 32-bit ARM a count from 2^31 on arrives negative. uint32 gives
+		// back what chronyd sent, on every architecture.
+		return fmt.Errorf("sources request: chronyd reports %d sources, more than the %d a real one has: %w", uint32(n.NSources), maxSources, errMalformed)
 	}
 	var placeholders []observe.Source
 	for i := 0; i < n.NSources; i++ {

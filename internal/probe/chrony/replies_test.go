@@ -95,8 +95,14 @@ func TestQueryCapturedReplies(t *testing.T) {
 func TestQueryFaults(t *testing.T) {
 	good := splitReplies(loadReplies(t))
 	tracking, sources := good[0], good[1]
-	manySources := append([]byte(nil), sources...)
-	binary.BigEndian.PutUint32(manySources[28:], 1<<31)
+	// chronyd sends the count as a uint32, which the decoder hands over as
+	// an int: negative on 32-bit ARM from 1<<31 on, and the error must
+	// still say what chronyd sent (scripts/test.sh runs this under qemu).
+	nSources := func(n uint32) []byte {
+		b := append([]byte(nil), sources...)
+		binary.BigEndian.PutUint32(b[28:], n)
+		return b
+	}
 	badStatus := append([]byte(nil), tracking...)
 	binary.BigEndian.PutUint16(badStatus[8:], 2) // STT_UNAUTH
 	wrongCommand := append([]byte(nil), tracking...)
@@ -114,7 +120,9 @@ func TestQueryFaults(t *testing.T) {
 		{"unauthorised", [][]byte{badStatus}, "UNAUTH"},
 		{"sources reply to tracking", [][]byte{sources}, "tracking request: unexpected reply *chrony.ReplySources"},
 		{"other command echoed", [][]byte{wrongCommand}, "tracking request: reply is for command 14"},
-		{"implausible source count", [][]byte{tracking, manySources}, "chronyd reports 2147483648 sources"},
+		{"implausible source count", [][]byte{tracking, nSources(1 << 31)}, "chronyd reports 2147483648 sources, more than the 1024"},
+		{"source count all ones", [][]byte{tracking, nSources(1<<32 - 1)}, "chronyd reports 4294967295 sources, more than the 1024"},
+		{"one source too many", [][]byte{tracking, nSources(1025)}, "chronyd reports 1025 sources, more than the 1024"},
 		{"silent after sources", [][]byte{tracking, sources}, "source 0 request: connection.Read failed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
