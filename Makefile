@@ -7,6 +7,12 @@
 #   make deb                   dist/ntphealth_<version>_<arch>.deb
 #   make deb GOARCH=arm64      ... for another architecture (GOARCH=arm: armhf, GOARM=7)
 #   make deb VERSION=v1.2.3    ... with a given version (default: git describe)
+#   make dist                  every release artifact, into dist/ (DIST=DIR elsewhere):
+#                              ntphealth-<version>-linux-<arch>.tar.gz for amd64, arm64,
+#                              armv6 and armv7 (binary, units, example config, README),
+#                              ntphealth_<debversion>_<debarch>.deb for amd64, arm64 and
+#                              armhf (GOARM=6: every Raspberry Pi and Debian's armhf),
+#                              and SHA256SUMS; <version> is VERSION without its "v"
 #   make clean
 
 GO      ?= go
@@ -14,8 +20,11 @@ GO      ?= go
 # the machine's Go 1.26.8 lacks (see scripts/vulncheck.sh); the go command
 # fetches it from the module proxy. `make build RELEASE_TOOLCHAIN=local` skips it.
 RELEASE_TOOLCHAIN ?= go1.27.3
-build deb: export GOTOOLCHAIN = $(RELEASE_TOOLCHAIN)
+build deb dist dist-binaries: export GOTOOLCHAIN = $(RELEASE_TOOLCHAIN)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0)
+# Asked once: every artifact of one `make dist` carries the same version, even
+# while others edit the work tree.
+VERSION := $(VERSION)
 GOARCH  ?= $(shell $(GO) env GOARCH)
 GOARM   ?= 7
 # nfpm names 32-bit ARM by its GOARM level (arm7 is Debian's armhf).
@@ -23,7 +32,7 @@ DEBARCH := $(if $(filter arm,$(GOARCH)),arm$(GOARM),$(GOARCH))
 LDFLAGS := -s -w -X main.version=$(VERSION)
 DIST    := dist
 
-.PHONY: all build test deb clean toolchain-note
+.PHONY: all build test deb dist dist-binaries clean toolchain-note
 
 # Say, before the go command fetches it, that a second toolchain is used.
 toolchain-note:
@@ -48,6 +57,55 @@ deb: toolchain-note
 		$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/linux_$(DEBARCH)/ntphealth ./cmd/ntphealth
 	env -u GOOS -u GOARCH -u GOARM $(GO) run ./deploy/debpkg -binary $(DIST)/linux_$(DEBARCH)/ntphealth \
 		-version '$(VERSION)' -arch $(DEBARCH) -out $(DIST)
+
+# Release artifacts. Each platform's binary is built once and goes into its
+# tarball and, for amd64, arm64 and armv6, into a .deb: the armhf package
+# holds the GOARM=6 binary, which runs on every Raspberry Pi (the Pi Zero and
+# Pi 1 are ARMv6, which Debian's ARMv7 armhf baseline excludes) and on any
+# armhf system. Files are stamped with SOURCE_DATE_EPOCH (default: the last
+# commit's time), tarballs made with sorted names, owner root and no gzip
+# timestamp, so the same commit gives the same bytes.
+DIST_ARCHES  := amd64 arm64 armv6 armv7
+DIST_VERSION := $(patsubst v%,%,$(VERSION))
+DIST_DEBS    := amd64:amd64 arm64:arm64 armv6:arm6
+ifndef SOURCE_DATE_EPOCH
+SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+endif
+dist dist-binaries: export SOURCE_DATE_EPOCH := $(SOURCE_DATE_EPOCH)
+
+# $(DIST)/build/linux-<arch>/ntphealth for each of DIST_ARCHES (armv6 and
+# armv7 are GOARCH=arm with GOARM=6 and 7).
+dist-binaries: toolchain-note
+	@set -e; for a in $(DIST_ARCHES); do \
+		case $$a in armv*) goarch=arm goarm=$${a#armv} ;; *) goarch=$$a goarm= ;; esac; \
+		echo "go build linux/$$a -> $(DIST)/build/linux-$$a/ntphealth"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$goarch GOARM=$$goarm \
+			$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/build/linux-$$a/ntphealth ./cmd/ntphealth; \
+	done
+
+dist: dist-binaries
+	@set -e; for a in $(DIST_ARCHES); do \
+		n=ntphealth-$(DIST_VERSION)-linux-$$a; s=$(DIST)/build/$$n; \
+		rm -rf $$s; install -d -m 755 $$s $$s/systemd; \
+		install -m 755 $(DIST)/build/linux-$$a/ntphealth $$s/ntphealth; \
+		install -m 644 README.md deploy/ntphealth.yaml $$s/; \
+		install -m 644 deploy/systemd/ntphealth.service deploy/systemd/ntphealth-check.service \
+			deploy/systemd/ntphealth-check.timer $$s/systemd/; \
+		tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$$SOURCE_DATE_EPOCH \
+			-I 'gzip -9n' -cf $(DIST)/$$n.tar.gz -C $(DIST)/build $$n; \
+		echo "$(DIST)/$$n.tar.gz"; \
+	done
+	env -u GOOS -u GOARCH -u GOARM $(GO) build -o $(DIST)/build/debpkg ./deploy/debpkg
+	@set -e; : > $(DIST)/build/files; \
+	for a in $(DIST_ARCHES); do echo ntphealth-$(DIST_VERSION)-linux-$$a.tar.gz >> $(DIST)/build/files; done; \
+	for p in $(DIST_DEBS); do \
+		deb=$$($(DIST)/build/debpkg -binary $(DIST)/build/linux-$${p%%:*}/ntphealth \
+			-version '$(VERSION)' -arch $${p#*:} -out $(DIST)); \
+		echo "$$deb"; basename "$$deb" >> $(DIST)/build/files; \
+	done; \
+	(cd $(DIST) && sha256sum $$(cat build/files) > SHA256SUMS); \
+	rm -rf $(DIST)/build; \
+	echo "$(DIST)/SHA256SUMS"
 
 clean:
 	rm -rf bin $(DIST)

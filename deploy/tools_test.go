@@ -96,5 +96,8 @@ func TestMain(m *testing.M) {
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
+	if distDir != "" {
+		os.RemoveAll(distDir)
+	}
 	os.Exit(code)
 }
