@@ -8,12 +8,13 @@
 # (not installed: it would remove chrony). Needs root. Installing these does
 # not start any daemon on a machine without systemd as PID 1; on one with
 # systemd, chrony's own service would start (the tests use private instances
-# on other ports, so it does no harm).
+# on other ports, so it does no harm). qemu-user-static runs the arm64 and
+# 32-bit ARM builds here (the qemu runs of scripts/test.sh, e2e/crossarch).
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	chrony gpsd linuxptp chromium systemd iproute2 util-linux procps ca-certificates \
 	prometheus prometheus-alertmanager \
-	git make gcc g++ libc6-dev python3 curl >/dev/null
+	qemu-user-static git make gcc g++ libc6-dev python3 curl >/dev/null
 "$(dirname "$0")/fetch-ntpsec.sh"
