@@ -38,18 +38,6 @@ or SIGINT finish in-flight work and exit 0.
 Flags:
 `
 
-// historySpan is how far back the status page chart reaches; historyMax
-// bounds its ring (6 hours at a 1 s interval, about 1 MiB).
-const (
-	historySpan = 6 * time.Hour
-	historyMax  = 21600
-)
-
-// historySize is how many reports cover historySpan at interval.
-func historySize(interval time.Duration) int {
-	return min(max(int(historySpan/max(interval, time.Second)), 1), historyMax)
-}
-
 // cmdRun is "ntphealth run".
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -58,6 +46,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	listen := fs.String("listen", "", "HTTP `ADDR` for /health, /metrics and / (default 127.0.0.1:9567; \"\" disables; config listen)")
 	interval := fs.Duration("interval", 0, "check `INTERVAL`, e.g. 30s, at least 1s (config interval)")
 	logFormat := fs.String("log-format", "", "log `FORMAT`: text or json (config log_format)")
+	stateDir := fs.String("state-dir", "", "`DIR` for the history (history.db: rounds for 48 h, minutes for 90 days); default $STATE_DIRECTORY, else memory only; \"off\": memory only (config state_dir)")
 	webConfig := fs.String("web.config.file", "", "exporter-toolkit web config `FILE` (TLS, basic auth) for the HTTP server, as Prometheus exporters take it; \"\" serves plain HTTP (config web_config_file)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), runUsage)
@@ -77,6 +66,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			{"listen", "listen", func() { cfg.Listen = *listen }},
 			{"interval", "interval", func() { cfg.Interval = *interval }},
 			{"log-format", "log_format", func() { cfg.LogFormat = *logFormat }},
+			{"state-dir", "state_dir", func() { cfg.StateDir = *stateDir }},
 			{"web.config.file", "web_config_file", func() { cfg.WebConfigFile = *webConfig }},
 		} {
 			o.apply(&cfg, set)
@@ -116,7 +106,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 
-	state := server.NewState(historySize(cfg.Interval))
+	hist := openHistory(cfg.StateDir, logger)
+	defer hist.Close()
+	state := server.NewStateWith(hist)
 	var srv *http.Server
 	if cfg.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.Listen)
@@ -156,8 +148,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}()
 
 	d := &daemon.Daemon{
-		Sink:   state,
-		Logger: logger,
+		Sink:    state,
+		History: hist,
+		Logger:  logger,
 		Reload: func() (daemon.Plan, error) {
 			next, err := load()
 			if err != nil {

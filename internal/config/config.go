@@ -47,6 +47,10 @@ type Config struct {
 	Interval time.Duration `yaml:"interval"`
 	// LogFormat is "text" or "json" (log/slog handlers).
 	LogFormat string `yaml:"log_format"`
+	// StateDir is where `ntphealth run` keeps its history (history.db);
+	// "" (default): $STATE_DIRECTORY, which systemd's StateDirectory= sets,
+	// else memory only; "off": memory only.
+	StateDir string `yaml:"state_dir"`
 	// Unhealthy lists the statuses for which /health answers 503.
 	Unhealthy []health.Status `yaml:"unhealthy"`
 	// Sources are the sections of the pluggable sources (internal/source),

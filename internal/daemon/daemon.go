@@ -39,10 +39,20 @@ type Sink interface {
 	RecordPush(results []health.PushResult)
 }
 
+// Recorder keeps every report's figures (history.Store does) and says how
+// that goes as a check ("history"): ok is false when it has nothing to
+// report.
+type Recorder interface {
+	Record(r health.Report) (c health.Check, ok bool)
+}
+
 // Daemon runs the check loop and the pusher.
 type Daemon struct {
-	Sink   Sink
-	Logger *slog.Logger
+	Sink Sink
+	// History, when set, records each report before the sink and the push
+	// targets get it; its check joins the report.
+	History Recorder
+	Logger  *slog.Logger
 	// Reload builds a new plan on SIGHUP; an error keeps the old plan.
 	Reload func() (Plan, error)
 	// ShutdownTimeout bounds the wait for an in-flight push at exit.
@@ -100,6 +110,11 @@ func (d *Daemon) Run(ctx context.Context, plan Plan, hup <-chan struct{}) error 
 		report := health.Evaluate(p.Observer.Observe(ctx), p.Policy)
 		if ctx.Err() != nil {
 			continue // shutting down: a cut-short round is no verdict
+		}
+		if d.History != nil {
+			if c, ok := d.History.Record(report); ok {
+				report = withCheck(report, c)
+			}
 		}
 		d.Sink.Update(report)
 		if last == nil || *last != report.Status {
@@ -188,4 +203,17 @@ func (d *Daemon) currentPlan() Plan {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.plan
+}
+
+// withCheck adds c to a report made by health.Evaluate: the status becomes
+// the worse of the two and, when c made it worse, the summary is c's
+// message, as health's summary names the first check with the worst
+// status.
+func withCheck(r health.Report, c health.Check) health.Report {
+	r.Checks = append(r.Checks[:len(r.Checks):len(r.Checks)], c)
+	if w := health.Worse(r.Status, c.Status); w != r.Status {
+		r.Status = w
+		r.Summary = w.String() + ": " + c.Message
+	}
+	return r
 }

@@ -232,3 +232,60 @@ func TestReloadBeforeNextRoundWhenRoundsOverrun(t *testing.T) {
 		}
 	}
 }
+
+// recorder is a History that fails on demand, as a full disk does.
+type recorder struct {
+	mu     sync.Mutex
+	n      int
+	failAt int
+}
+
+func (r *recorder) Record(health.Report) (health.Check, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n++
+	if r.failAt > 0 && r.n >= r.failAt {
+		return health.Check{Name: "history", Status: health.Warning, Message: "cannot write the history: disk full"}, true
+	}
+	return health.Check{Name: "history", Status: health.OK, Message: "history kept"}, true
+}
+
+// TestHistoryCheck: the recorder sees every report; its check joins the
+// report that the sink and the push targets get, and a WARNING from it
+// makes an OK report WARNING with its message as the summary.
+func TestHistoryCheck(t *testing.T) {
+	obs := &stepObserver{}
+	sk := &sink{}
+	rec := &recorder{failAt: 3}
+	d := &Daemon{Sink: sk, History: rec, Logger: slog.New(slog.DiscardHandler)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- d.Run(ctx, Plan{Observer: obs, Policy: health.DefaultPolicy(), Interval: time.Second}, nil) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sk.mu.Lock()
+		n := len(sk.reports)
+		sk.mu.Unlock()
+		if n >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("fewer than 3 reports in 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	sk.mu.Lock()
+	defer sk.mu.Unlock()
+	first, third := sk.reports[0], sk.reports[2]
+	if c, ok := first.Check("history"); !ok || c.Status != health.OK {
+		t.Errorf("first report: history check %+v, %v", c, ok)
+	}
+	if third.Status == health.OK || third.Status != health.Worse(first.Status, health.Warning) {
+		t.Errorf("third report: status %s, want at least WARNING", third.Status)
+	}
+	if first.Status == health.OK && third.Summary != "WARNING: cannot write the history: disk full" {
+		t.Errorf("third report: summary %q", third.Summary)
+	}
+}

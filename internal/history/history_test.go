@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -347,4 +348,50 @@ func openDB(t *testing.T, path string) *sql.DB {
 		t.Fatalf("%s: quick_check %q, %v", path, check, err)
 	}
 	return db
+}
+
+// TestQuantiles compares selection with sorting on random, constant and
+// sorted data.
+func TestQuantiles(t *testing.T) {
+	gen := map[string]func(i int) float64{
+		"random":   func(i int) float64 { return math.Sin(float64(i)*12.9898) * 43758.5453 },
+		"constant": func(int) float64 { return 7 },
+		"sorted":   func(i int) float64 { return float64(i) },
+		"reversed": func(i int) float64 { return -float64(i) },
+		"few":      func(i int) float64 { return float64(i % 3) },
+	}
+	for name, f := range gen {
+		for _, n := range []int{1, 2, 3, 10, 101, 1000} {
+			v := make([]float64, n)
+			for i := range v {
+				v[i] = f(i)
+			}
+			sorted := slices.Clone(v)
+			slices.Sort(sorted)
+			got := quantiles(v, 0.5, 0.95, 0.99, 1)
+			for i, q := range []float64{0.5, 0.95, 0.99, 1} {
+				if want := rank(sorted, q); got[i] != want {
+					t.Errorf("%s n=%d q=%g: %g, want %g", name, n, q, got[i], want)
+				}
+			}
+		}
+	}
+}
+
+// TestYoungStoreServesRounds: a store younger than 48 h answers from its
+// rounds even once its first minute has closed (a minute's start lies
+// before the first round in it).
+func TestYoungStoreServesRounds(t *testing.T) {
+	s := Memory()
+	start := t0.Add(30 * time.Second)
+	for i := range 100 {
+		s.Record(report(start.Add(time.Duration(i)*time.Second), 1e-6))
+	}
+	got := s.Series(start.Add(-time.Hour), start.Add(time.Hour), 0)
+	if got.Resolution != ResolutionRound || len(got.Points) != 100 {
+		t.Errorf("%s, %d points; want every one of the 100 rounds", got.Resolution, len(got.Points))
+	}
+	if oldest, _, _ := s.Span(); !oldest.Equal(start) {
+		t.Errorf("Span starts at %s, want the first round %s", oldest, start)
+	}
 }

@@ -59,16 +59,35 @@ func runChromium(t *testing.T, bin string, args ...string) []byte {
 	return stdout.Bytes()
 }
 
-// TestStatusPageInChromium loads the status page of a running handler in a
-// real headless Chromium: the rendered DOM must show the status and a chart
-// with its points, and a screenshot is kept as an artifact.
+// TestStatusPageInChromium loads the status page of a running handler, over
+// a month of history, in a real headless Chromium: the rendered DOM must
+// show the status, the holdover check on top, the offset, frequency and
+// per-source charts with their points and status marks, the percentile
+// table and the Allan deviation; a screenshot of the 30-day view is kept
+// as an artifact (and, with -docs-screenshot, as docs/status-page.png).
 func TestStatusPageInChromium(t *testing.T) {
 	bin := chromium(t)
-	st := filledState(100, time.Now())
+	st := monthState(time.Now())
 	latest, _ := st.Latest()
 	srv := newLoopbackServer(t, New(st, Options{Version: "test", Refresh: 30 * time.Second}))
 
-	dom := string(runChromium(t, bin, "--dump-dom", srv.URL+"/"))
+	dom := string(runChromium(t, bin, "--dump-dom", srv.URL+"/?window=30d"))
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`id="holdover"[^>]*>.*holdover 14 h to 10 ms`),
+		regexp.MustCompile(`<path class="freq"[^>]* d="M[^"]{1000,}"`),
+		regexp.MustCompile(`<path class="src" stroke="#[0-9a-f]{6}" data-points="[1-9][0-9]{2,}"`),
+		regexp.MustCompile(`<path class="adev" stroke="#[0-9a-f]{6}" data-points="([4-9]|1[0-9])"`),
+		regexp.MustCompile(`<line class="mark st-warning"`),
+		regexp.MustCompile(`<td>30 d</td><td class="basis">[0-9]+ rounds, by minute</td>(<td>[0-9.]+ [nµm]s</td>){8}`),
+		regexp.MustCompile(`<a href="\?window=30d" class="on">`),
+	} {
+		if !want.MatchString(dom) {
+			t.Errorf("the rendered 30-day page does not match %s", want)
+		}
+	}
+	if strings.Index(dom, `id="holdover"`) > strings.Index(dom, `id="chart"`) {
+		t.Error("the holdover check is not above the charts")
+	}
 	if !strings.Contains(dom, `class="word">`+latest.Status.String()+"<") {
 		t.Errorf("the rendered page does not show status %s:\n%.2000s", latest.Status, dom)
 	}
@@ -85,7 +104,7 @@ func TestStatusPageInChromium(t *testing.T) {
 	}
 
 	shot := filepath.Join(artifactDir(t), "status-page.png")
-	runChromium(t, bin, "--screenshot="+shot, "--window-size=1200,900", srv.URL+"/")
+	runChromium(t, bin, "--screenshot="+shot, "--window-size=1200,2330", srv.URL+"/?window=30d")
 	png, err := os.ReadFile(shot)
 	if err != nil {
 		t.Fatalf("no screenshot: %v", err)

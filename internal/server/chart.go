@@ -39,6 +39,7 @@ type chart struct {
 	YTicks                 []tick
 	XTicks                 []tick
 	Strip                  []bar
+	Marks                  []mark
 	Points                 int
 	LinThresh              string
 	Zone                   string // time zone of the x labels
@@ -166,6 +167,7 @@ func newChart(samples []Sample) chart {
 	c.XTicks = xTicks(t0, t1, xOf)
 	c.Zone = t1.Format("MST")
 	c.Strip = strip(samples, xOf, c.X1)
+	c.Marks = statusMarks(samples, xOf)
 	return c
 }
 
@@ -242,9 +244,11 @@ var tickSteps = []time.Duration{
 	10 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute,
 	5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
 	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
+	48 * time.Hour, 4 * 24 * time.Hour, 7 * 24 * time.Hour,
 }
 
-// xTicks labels the time axis with at most 8 round times.
+// xTicks labels the time axis with at most 8 round times (dates for
+// days, weekdays for spans beyond a day).
 func xTicks(t0, t1 time.Time, xOf func(time.Time) float64) []tick {
 	span := t1.Sub(t0)
 	step := tickSteps[len(tickSteps)-1]
@@ -255,8 +259,13 @@ func xTicks(t0, t1 time.Time, xOf func(time.Time) float64) []tick {
 		}
 	}
 	layout := "15:04"
-	if step < time.Minute {
+	switch {
+	case step < time.Minute:
 		layout = "15:04:05"
+	case step >= 24*time.Hour:
+		layout = "Jan 2"
+	case span > 24*time.Hour:
+		layout = "Mon 15:04"
 	}
 	var ticks []tick
 	for t := t0.Truncate(step); !t.After(t1); t = t.Add(step) {

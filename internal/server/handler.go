@@ -52,7 +52,8 @@ func (o Options) withDefaults() Options {
 //
 //	GET /health   the latest report as JSON; 200, or 503 for Options.Unhealthy
 //	GET /metrics  Prometheus exposition built from the latest report
-//	GET /         the status page
+//	GET /         the status page (?window=6h, 48h or 30d)
+//	GET /history  the stored history as JSON (?from=&to=&step=)
 //	GET /probe    a remote NTP server's metrics, when Options.Probe is set
 //
 // Every route answers GET and HEAD only (405 otherwise) and changes nothing;
@@ -63,6 +64,7 @@ func New(state *State, o Options) http.Handler {
 	mux.Handle("/health", readOnly(healthHandler(state, o)))
 	mux.Handle("/metrics", readOnly(metricsHandler(state, o)))
 	mux.Handle("/{$}", readOnly(pageHandler(state, o)))
+	mux.Handle("/history", readOnly(historyHandler(state, o)))
 	if o.Probe != nil {
 		mux.Handle("/probe", readOnly(o.Probe))
 	}

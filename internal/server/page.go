@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/history"
 	"github.com/ntphealth/ntphealth/internal/observe"
 )
 
@@ -48,6 +49,33 @@ type pageView struct {
 	Targets       []checkRow // remote NTP servers: Name is the target, Message its summary
 	Pushes        []pushRow
 	PushSummary   string
+	// Holdover is the holdover check, shown on top; nil without one.
+	Holdover *checkRow
+	// Window is the span the charts show; Windows link to each choice.
+	Window      string
+	Windows     []windowLink
+	Freq        plot
+	SourceChart plot
+	ADEV        plot
+	Percentiles []percentileRow
+	// HistoryNote says where the history lives and since when.
+	HistoryNote string
+}
+
+// windowLink is one choice of chart span.
+type windowLink struct {
+	Label, Href string
+	Active      bool
+}
+
+// windows are the spans the charts offer, by query value.
+var windows = []struct {
+	Key, Label string
+	Span       time.Duration
+}{
+	{"6h", "6 hours", 6 * time.Hour},
+	{"48h", "48 hours", 48 * time.Hour},
+	{"30d", "30 days", 30 * 24 * time.Hour},
 }
 
 // fact is one labelled figure under the status banner.
@@ -71,7 +99,7 @@ type pushRow struct {
 func pageHandler(state *State, o Options) http.Handler {
 	host, _ := os.Hostname()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v := buildPage(state, o, host, time.Now())
+		v := buildPage(state, o, host, time.Now(), r.URL.Query().Get("window"))
 		var buf bytes.Buffer
 		if err := pageTemplate.Execute(&buf, v); err != nil {
 			o.Logger.Error("render status page", "err", err)
@@ -93,8 +121,9 @@ func pageHandler(state *State, o Options) http.Handler {
 	})
 }
 
-// buildPage gathers the view; now only serves "12 s ago".
-func buildPage(state *State, o Options, host string, now time.Time) pageView {
+// buildPage gathers the view; now serves "12 s ago"; window is the
+// query's choice of span (6h, 48h or 30d; anything else: 6h).
+func buildPage(state *State, o Options, host string, now time.Time, window string) pageView {
 	v := pageView{Host: host, Version: o.Version, Refresh: int(o.Refresh / time.Second)}
 	rep, ok := state.Latest()
 	if !ok {
@@ -109,8 +138,12 @@ func buildPage(state *State, o Options, host string, now time.Time) pageView {
 		v.Checked = rep.Time.Format("2006-01-02 15:04:05 MST") + " (" + ago(now.Sub(rep.Time)) + ")"
 	}
 	for _, c := range rep.Checks {
-		v.Checks = append(v.Checks, checkRow{Name: c.Name, Status: c.Status.String(),
-			Class: statusClass(c.Status), Message: c.Message, Value: checkValue(c)})
+		row := checkRow{Name: c.Name, Status: c.Status.String(),
+			Class: statusClass(c.Status), Message: c.Message, Value: checkValue(c)}
+		v.Checks = append(v.Checks, row)
+		if c.Name == "holdover" && v.Holdover == nil {
+			v.Holdover = &row
+		}
 	}
 	if d := rep.Daemon; d != nil {
 		name := d.Kind + "d"
@@ -130,7 +163,7 @@ func buildPage(state *State, o Options, host string, now time.Time) pageView {
 		v.Targets = append(v.Targets, checkRow{Name: tr.Target, Status: tr.Status.String(),
 			Class: statusClass(tr.Status), Message: tr.Summary})
 	}
-	v.Chart = newChart(state.History())
+	v.history(state.Store(), window)
 	p := state.Push()
 	if p.Success+p.Failure > 0 {
 		v.PushSummary = fmt.Sprintf("%d succeeded, %d failed since start", p.Success, p.Failure)
@@ -152,6 +185,55 @@ func buildPage(state *State, o Options, host string, now time.Time) pageView {
 	return v
 }
 
+// history fills the charts, the percentile table and the Allan deviation
+// from the store, for the chosen window.
+func (v *pageView) history(st *history.Store, window string) {
+	span := windows[0].Span
+	v.Window = windows[0].Key
+	for _, w := range windows {
+		if w.Key == window {
+			span, v.Window = w.Span, w.Key
+		}
+	}
+	for _, w := range windows {
+		v.Windows = append(v.Windows, windowLink{Label: w.Label, Href: "?window=" + w.Key, Active: w.Key == v.Window})
+	}
+	oldest, newest, ok := st.Span()
+	if !ok {
+		v.Chart = newChart(nil)
+		v.Freq = freqPlot(nil, nil, time.Time{}, time.Time{})
+		v.SourceChart = sourcesPlot(nil, nil, time.Time{}, time.Time{})
+		v.ADEV = adevPlot(nil, nil)
+		v.Percentiles = percentileRows(st.Percentiles(time.Now(), percentileWindows))
+		return
+	}
+	from := newest.Add(-span)
+	step := (span / chartBuckets).Truncate(time.Second)
+	series := st.Series(from, newest.Add(1), step)
+	samples := samplesOf(series.Points)
+	v.Chart = newChart(samples)
+	var t0, t1 time.Time
+	if len(samples) > 0 {
+		t0, t1 = samples[0].Time, samples[len(samples)-1].Time
+	}
+	v.Freq = freqPlot(samples, series.Points, t0, t1)
+	v.SourceChart = sourcesPlot(samples, series.Points, t0, t1)
+	v.ADEV = adevPlot(st.ADEV())
+	v.Percentiles = percentileRows(st.Percentiles(newest, percentileWindows))
+	where := "kept in memory only (no state_dir): lost on restart"
+	if p := st.Path(); p != "" {
+		where = "kept in " + p
+	}
+	res := "every round"
+	if series.Resolution == history.ResolutionMinute {
+		res = "1-minute aggregates"
+	}
+	if step > 0 {
+		res += ", in " + step.String() + " buckets"
+	}
+	v.HistoryNote = fmt.Sprintf("history since %s, %s; this view: %s", oldest.Format("2006-01-02 15:04 MST"), where, res)
+}
+
 // facts are the tracking figures a person looks for first.
 func facts(d *observe.Daemon) []fact {
 	t := d.Tracking
@@ -161,8 +243,8 @@ func facts(d *observe.Daemon) []fact {
 	}
 	return []fact{
 		{"Reference", fmt.Sprintf("%s, stratum %d", ref, t.Stratum)},
-		{"Offset", health.ClockVersus("clock", t.SystemOffset, "the reference time")},
-		{"Max error", health.FormatSeconds(t.MaxError(), false)},
+		{"Offset ± max error", health.FormatSeconds(t.SystemOffset, true) + " ± " + health.FormatSeconds(t.MaxError(), false)},
+		{"Clock", health.ClockVersus("clock", t.SystemOffset, "the reference time")},
 		{"Frequency", fmt.Sprintf("%+.3f ppm", t.Frequency)},
 		{"Skew", fmt.Sprintf("%.3f ppm", t.Skew)},
 		{"Leap", t.Leap.String()},

@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/history"
 )
 
-// DefaultHistorySize is how many reports the chart keeps when NewState is
+// DefaultHistorySize is how many rounds History returns when NewState is
 // given a size < 1: 2880 rounds, 24 hours at the default 30 s interval.
 const DefaultHistorySize = 2880
 
@@ -37,42 +38,49 @@ type PushStats struct {
 	Last []health.PushResult
 }
 
-// State holds what the daemon knows: the latest report, a bounded history of
-// offset and max error for the chart, and push counters. It is safe for
-// concurrent use; the check loop calls Update and RecordPush while HTTP
-// handlers read.
+// State holds what the daemon knows: the latest report, its history (a
+// history.Store: rounds for 48 h, minutes for 90 days, in memory and
+// perhaps on disk) and push counters. It is safe for concurrent use; the
+// check loop calls Update and RecordPush while HTTP handlers read.
 type State struct {
 	mu     sync.RWMutex
 	latest health.Report
 	body   []byte // json.Marshal(latest), made once per Update for /health
 	has    bool
-	ring   []Sample // fixed capacity; next is where the next sample goes
-	next   int
-	full   bool
 	push   PushStats
+	hist   *history.Store
+	feed   bool // Update records into hist (NewState); else the daemon does
+	keep   int  // History's length
 	// gen counts the changes (Update, RecordPush): /metrics rebuilds its
 	// text only when it moved.
 	gen uint64
 }
 
-// NewState returns an empty State whose chart keeps the last historySize
-// reports (DefaultHistorySize when historySize < 1).
+// NewState returns an empty State with a memory-only history that Update
+// feeds; History returns its last historySize rounds (DefaultHistorySize
+// when historySize < 1).
 func NewState(historySize int) *State {
 	if historySize < 1 {
 		historySize = DefaultHistorySize
 	}
-	return &State{ring: make([]Sample, historySize)}
+	return &State{hist: history.Memory(), feed: true, keep: historySize}
 }
 
-// Update makes r the latest report and appends its offset and max error to
-// the history, evicting the oldest sample when the history is full. The
-// report is kept as is: the caller must not modify it afterwards.
+// NewStateWith returns an empty State that shows h, which the daemon
+// records into (daemon.Daemon.History): Update does not.
+func NewStateWith(h *history.Store) *State {
+	return &State{hist: h, keep: DefaultHistorySize}
+}
+
+// Store is the state's history.
+func (s *State) Store() *history.Store { return s.hist }
+
+// Update makes r the latest report (and, for NewState, records it in the
+// history). The report is kept as is: the caller must not modify it
+// afterwards.
 func (s *State) Update(r health.Report) {
-	smp := Sample{Time: r.Time, Status: r.Status}
-	if d := r.Daemon; d != nil && d.Error == "" {
-		smp.Valid = true
-		smp.Offset = d.Tracking.SystemOffset
-		smp.MaxError = d.Tracking.MaxError()
+	if s.feed {
+		s.hist.Record(r)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -84,11 +92,6 @@ func (s *State) Update(r health.Report) {
 	s.latest, s.has = r, true
 	s.gen++
 	s.encode()
-	s.ring[s.next] = smp
-	s.next++
-	if s.next == len(s.ring) {
-		s.next, s.full = 0, true
-	}
 }
 
 // RecordPush counts one round of pushes: each result is a success or a
@@ -150,16 +153,15 @@ func (s *State) latestJSON() (health.Report, []byte, bool) {
 	return s.latest, s.body, s.has
 }
 
-// History returns the kept samples, oldest first, in a new slice.
+// History returns the newest rounds (at most NewState's historySize),
+// oldest first, in a new slice.
 func (s *State) History() []Sample {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if !s.full {
-		return append([]Sample(nil), s.ring[:s.next]...)
+	rs := s.hist.Rounds(s.keep)
+	out := make([]Sample, len(rs))
+	for i, r := range rs {
+		out[i] = Sample{Time: time.Unix(0, r.T), Status: r.Status, Valid: r.Valid, Offset: r.Offset, MaxError: r.MaxError}
 	}
-	out := make([]Sample, 0, len(s.ring))
-	out = append(out, s.ring[s.next:]...)
-	return append(out, s.ring[:s.next]...)
+	return out
 }
 
 // Push returns the push counters and the last results.
