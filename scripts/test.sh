@@ -41,7 +41,7 @@ go tool gotestsum --format pkgname --hide-summary=skipped --jsonfile "$out/unit.
 summary unit "$out/unit.json"
 
 go tool gotestsum --format pkgname --hide-summary=skipped --jsonfile "$out/race.json" -- \
-	-count=1 -race -timeout 10m ./internal/daemon/... ./internal/server/... ./internal/notify/... || status=1
+	-count=1 -race -timeout 10m ./internal/daemon/... ./internal/server/... ./internal/history/... ./internal/notify/... || status=1
 summary race "$out/race.json"
 
 # The unit tests of the pure packages (verdicts, config, push targets, text

@@ -57,8 +57,11 @@ func BenchmarkRecord(b *testing.B) {
 // fill records days of history ending at end, at interval for the last 48
 // h and one round a minute before (which makes the same minute rows as a
 // full minute would, and is 60 times faster to write at 1 s).
-func fill(tb testing.TB, s *Store, days int, interval time.Duration) time.Time {
+func fill(tb testing.TB, s *Store, days int, interval time.Duration, sources int) time.Time {
 	r := benchReport()
+	for i := len(r.Daemon.Sources); i < sources; i++ {
+		r.Daemon.Sources = append(r.Daemon.Sources, observe.Source{Name: fmt.Sprintf("ntp%d.example.net", i), SampleAge: observe.Seconds(30), Offset: 1e-4 * float64(i)})
+	}
 	end := t0.Add(time.Duration(days) * 24 * time.Hour)
 	raw := end.Add(-RoundsKept)
 	for t := t0; t.Before(raw); t = t.Add(time.Minute) {
@@ -85,17 +88,23 @@ func fileSize(tb testing.TB, dir string) int64 {
 }
 
 // BenchmarkStoreSize measures the file (and WAL) after 30 and after 90
-// days (the bound: nothing older is kept), at 1 s and 30 s, three sources:
+// days (the bound: nothing older is kept), at 1 s and 30 s, three sources;
+// and the worst case, 90 days at 1 s with MaxSources sources:
 //
 //	go test -run '^$' -bench BenchmarkStoreSize -benchtime 1x ./internal/history/
 func BenchmarkStoreSize(b *testing.B) {
-	for _, interval := range []time.Duration{time.Second, 30 * time.Second} {
-		for _, days := range []int{30, 90} {
-			b.Run(fmt.Sprintf("interval=%s/days=%d", interval, days), func(b *testing.B) {
+	type size struct {
+		interval      time.Duration
+		days, sources int
+	}
+	for _, sz := range []size{{time.Second, 30, 3}, {time.Second, 90, 3}, {30 * time.Second, 30, 3}, {30 * time.Second, 90, 3}, {time.Second, 90, MaxSources}} {
+		interval, days := sz.interval, sz.days
+		{
+			b.Run(fmt.Sprintf("interval=%s/days=%d/sources=%d", interval, days, sz.sources), func(b *testing.B) {
 				for b.Loop() {
 					dir := b.TempDir()
 					s := Open(dir, Options{})
-					fill(b, s, days, interval)
+					fill(b, s, days, interval, sz.sources)
 					s.Close() // checkpoints the WAL into the file
 					b.ReportMetric(float64(fileSize(b, dir))/1e6, "MB")
 					r, m := s.Counts()

@@ -14,7 +14,7 @@
 // own transaction cost bbolt (NoSync) 40 µs and 17 KiB of Go heap (61
 // allocations: a copy-on-write page set and a fresh 4 KiB meta page per
 // commit), against SQLite's 54 µs and 200 B; the budget is 100 µs and 2
-// KiB a round (BenchmarkRecord: 46-66 µs, 1.2-1.7 KiB with everything this
+// KiB a round (BenchmarkRecord: 37-66 µs, 1.0-1.7 KiB with everything this
 // store does). SQLite in WAL mode with synchronous=NORMAL commits by
 // appending to its log, without an fsync per round (an SD card would not
 // thank us for one every second), and a process killed at any point loses
@@ -28,7 +28,8 @@
 //
 // Size (BenchmarkStoreSize, three sources): 7.0 MB per 30 days and 20.1 MB
 // at the 90-day bound at the default 30 s interval; 18.2 MB and 31.4 MB at
-// a 1 s interval; plus at most 4 MiB of WAL. The bound holds because rounds
+// a 1 s interval; 51.7 MB at 1 s with MaxSources sources, the worst case;
+// plus at most 4 MiB of WAL. The bound holds because rounds
 // older than 48 h and minutes older than 90 days are deleted every hour and
 // SQLite reuses their pages; a round records at most MaxSources sources.
 package history
