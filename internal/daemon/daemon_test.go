@@ -260,7 +260,9 @@ func TestHistoryCheck(t *testing.T) {
 	d := &Daemon{Sink: sk, History: rec, Logger: slog.New(slog.DiscardHandler)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- d.Run(ctx, Plan{Observer: obs, Policy: health.DefaultPolicy(), Interval: time.Second}, nil) }()
+	go func() {
+		done <- d.Run(ctx, Plan{Observer: obs, Policy: health.DefaultPolicy(), Interval: time.Second}, nil)
+	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		sk.mu.Lock()
