@@ -70,7 +70,8 @@ func readClock(t *testing.T) clockState {
 	if _, err := unix.Adjtimex(&tx); err != nil {
 		t.Fatalf("adjtimex: %v", err)
 	}
-	return clockState{freq: tx.Freq, status: tx.Status, maxerror: tx.Maxerror, at: time.Now()}
+	// timex's longs are int32 on 32-bit ARM, int64 on amd64 and arm64.
+	return clockState{freq: int64(tx.Freq), status: tx.Status, maxerror: int64(tx.Maxerror), at: time.Now()}
 }
 
 // guardClock reads the machine's clock state now and, after every other
