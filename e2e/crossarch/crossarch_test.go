@@ -105,9 +105,10 @@ func TestMain(m *testing.M) {
 }
 
 // environ is this process's environment less the named variables and
-// whatever would hand ntphealth a push URL or a config of this machine's.
+// whatever would hand ntphealth a push URL, a config or a state directory of
+// this machine's.
 func environ(drop ...string) []string {
-	drop = append(drop, config.EnvPushURL, config.EnvCredentialsDir)
+	drop = append(drop, config.EnvPushURL, config.EnvCredentialsDir, "STATE_DIRECTORY")
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
