@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/ntphealth/ntphealth/internal/health"
 	"github.com/ntphealth/ntphealth/internal/source"
 )
@@ -66,7 +64,7 @@ type seamReading struct {
 	limit int
 }
 
-var seamDesc = prometheus.NewDesc("ntphealth_seamtest_value", "Test-only.", nil, nil)
+var seamMetric = &source.Metric{Name: "ntphealth_seamtest_value", Help: "Test-only."}
 
 func (r *seamReading) ProbeError() string { return "" }
 func (r *seamReading) Checks() []health.Check {
@@ -77,9 +75,7 @@ func (r *seamReading) Checks() []health.Check {
 	}
 	return []health.Check{c}
 }
-func (r *seamReading) Collect(ch chan<- prometheus.Metric) {
-	ch <- prometheus.MustNewConstMetric(seamDesc, prometheus.GaugeValue, float64(r.Value))
-}
+func (r *seamReading) Collect(emit source.Emit) { emit(seamMetric, float64(r.Value)) }
 func (r *seamReading) Text(w io.Writer) {
 	fmt.Fprintf(w, "seamtest at %s: value %d\n", r.Where, r.Value)
 }

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/source"
 )
 
 // The ntphealth_* metrics: the verdict, each check, each probe, the pushes.
@@ -123,10 +126,10 @@ func (c reportCollector) Collect(ch chan<- prometheus.Metric) {
 		if r, ok := rd.Data.(interface{ ProbeError() string }); ok {
 			probe(rd.Name, r.ProbeError(), 0, false)
 		}
-		if r, ok := rd.Data.(interface {
-			Collect(chan<- prometheus.Metric)
-		}); ok {
-			r.Collect(ch)
+		if r, ok := rd.Data.(interface{ Collect(source.Emit) }); ok {
+			r.Collect(func(m *source.Metric, v float64, labels ...string) {
+				gauge(sourceDesc(m), v, labels...)
+			})
 		}
 	}
 	seenTarget := map[string]bool{}
@@ -142,4 +145,17 @@ func (c reportCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descPushTotal, prometheus.CounterValue, float64(p.Success), "success")
 	ch <- prometheus.MustNewConstMetric(descPushTotal, prometheus.CounterValue, float64(p.Failure), "failure")
 	gauge(descLastPushSuccess, unixSeconds(p.LastSuccess))
+}
+
+// sourceDescs holds the Prometheus description of each pluggable source's
+// metric (*source.Metric, package variables) once made.
+var sourceDescs sync.Map
+
+// sourceDesc returns the description of a pluggable source's gauge.
+func sourceDesc(m *source.Metric) *prometheus.Desc {
+	if d, ok := sourceDescs.Load(m); ok {
+		return d.(*prometheus.Desc)
+	}
+	d, _ := sourceDescs.LoadOrStore(m, prometheus.NewDesc(m.Name, m.Help, m.Labels, nil))
+	return d.(*prometheus.Desc)
 }

@@ -5,22 +5,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/ntphealth/ntphealth/internal/health"
 	"github.com/ntphealth/ntphealth/internal/observe"
+	"github.com/ntphealth/ntphealth/internal/source"
 )
 
 // pluggedReading stands for a pluggable source's reading (source.Reading).
 type pluggedReading struct{ err string }
 
-var pluggedDesc = prometheus.NewDesc("ntphealth_plugged_value", "Test-only.", nil, nil)
+var pluggedMetric = &source.Metric{Name: "ntphealth_plugged_value", Help: "Test-only."}
 
-func (r pluggedReading) ProbeError() string     { return r.err }
-func (r pluggedReading) Checks() []health.Check { return nil }
-func (r pluggedReading) Collect(ch chan<- prometheus.Metric) {
-	ch <- prometheus.MustNewConstMetric(pluggedDesc, prometheus.GaugeValue, 42)
-}
+func (r pluggedReading) ProbeError() string       { return r.err }
+func (r pluggedReading) Checks() []health.Check   { return nil }
+func (r pluggedReading) Collect(emit source.Emit) { emit(pluggedMetric, 42) }
 
 // TestMetricsOfPluggableSource: a pluggable source's reading adds its own
 // series and its ntphealth_probe_up line to /metrics.

@@ -18,8 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/ntphealth/ntphealth/internal/health"
 )
 
@@ -79,13 +77,29 @@ type Reading interface {
 	// Checks judges the reading against the limits of the config that made
 	// the probe. Pure: no I/O, no clock reads.
 	Checks() []health.Check
-	// Collect sends the reading's metrics (unchecked: the /metrics registry
-	// takes series it was not told of beforehand).
-	Collect(ch chan<- prometheus.Metric)
+	// Collect sends the reading's metrics, each a gauge, through emit
+	// (unchecked: /metrics takes series it was not told of beforehand).
+	Collect(emit Emit)
 	// Text writes what a person wants beyond the checks (a table, one line
 	// of state), or nothing.
 	Text(w io.Writer)
 }
+
+// Metric names one gauge a Reading sends to /metrics. The server turns it
+// into a Prometheus metric; this package, and so the one-shot check, does
+// not link the Prometheus client.
+type Metric struct {
+	// Name is the metric's name, ntphealth_<source>_..., in base units
+	// (_seconds).
+	Name string
+	// Help is the line # HELP shows.
+	Help string
+	// Labels are the label names, in the order Emit is given their values.
+	Labels []string
+}
+
+// Emit sends one value of a gauge with its label values, in m.Labels' order.
+type Emit func(m *Metric, value float64, labelValues ...string)
 
 var (
 	mu       sync.RWMutex

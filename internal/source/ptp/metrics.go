@@ -1,8 +1,6 @@
 package ptp
 
-import (
-	"github.com/prometheus/client_golang/prometheus"
-)
+import "github.com/ntphealth/ntphealth/internal/source"
 
 // portStates are the values of ntphealth_ptp_port_state's state label, in
 // IEEE 1588-2008 Table 8's order (GRAND_MASTER is linuxptp's own, which it
@@ -10,40 +8,47 @@ import (
 var portStates = []string{"INITIALIZING", "FAULTY", "DISABLED", "LISTENING", "PRE_MASTER", "MASTER", "PASSIVE", "UNCALIBRATED", "SLAVE", "GRAND_MASTER"}
 
 var (
-	descInfo = prometheus.NewDesc("ntphealth_ptp_info",
-		"ptp4l's port and clocks, as labels; always 1.",
-		[]string{"interface", "clock_identity", "gm_identity", "timestamping", "delay_mechanism"}, nil)
-	descPortState = prometheus.NewDesc("ntphealth_ptp_port_state",
-		"1 for the PTP port's current state (IEEE 1588-2008 9.2.5), 0 for the others.",
-		[]string{"state"}, nil)
-	descOffset = prometheus.NewDesc("ntphealth_ptp_offset_from_master_seconds",
-		"ptp4l's offsetFromMaster: this clock minus the master's (IEEE 1588-2008 11.2); only while the port follows a master.",
-		nil, nil)
-	descPathDelay = prometheus.NewDesc("ntphealth_ptp_mean_path_delay_seconds",
-		"ptp4l's mean path delay to the master (peer delay with P2P); only while the port follows a master.",
-		nil, nil)
-	descGMPresent = prometheus.NewDesc("ntphealth_ptp_gm_present",
-		"ptp4l's gmPresent (TIME_STATUS_NP): 1 when a grandmaster other than this clock is known. A slaveOnly port keeps it after losing its master: see ntphealth_ptp_port_state.",
-		nil, nil)
-	descGMClass = prometheus.NewDesc("ntphealth_ptp_gm_clock_class",
-		"The grandmaster's clockClass (IEEE 1588-2008 Table 5): 6 locked to a primary reference, 7 holdover, 248 default, 255 slave-only.",
-		nil, nil)
-	descClockClass = prometheus.NewDesc("ntphealth_ptp_clock_class",
-		"This clock's own clockClass (DEFAULT_DATA_SET).",
-		nil, nil)
-	descStepsRemoved = prometheus.NewDesc("ntphealth_ptp_steps_removed",
-		"Clocks between this one and the grandmaster (CURRENT_DATA_SET).",
-		nil, nil)
+	descInfo = &source.Metric{
+		Name:   "ntphealth_ptp_info",
+		Help:   "ptp4l's port and clocks, as labels; always 1.",
+		Labels: []string{"interface", "clock_identity", "gm_identity", "timestamping", "delay_mechanism"},
+	}
+	descPortState = &source.Metric{
+		Name:   "ntphealth_ptp_port_state",
+		Help:   "1 for the PTP port's current state (IEEE 1588-2008 9.2.5), 0 for the others.",
+		Labels: []string{"state"},
+	}
+	descOffset = &source.Metric{
+		Name: "ntphealth_ptp_offset_from_master_seconds",
+		Help: "ptp4l's offsetFromMaster: this clock minus the master's (IEEE 1588-2008 11.2); only while the port follows a master.",
+	}
+	descPathDelay = &source.Metric{
+		Name: "ntphealth_ptp_mean_path_delay_seconds",
+		Help: "ptp4l's mean path delay to the master (peer delay with P2P); only while the port follows a master.",
+	}
+	descGMPresent = &source.Metric{
+		Name: "ntphealth_ptp_gm_present",
+		Help: "ptp4l's gmPresent (TIME_STATUS_NP): 1 when a grandmaster other than this clock is known. A slaveOnly port keeps it after losing its master: see ntphealth_ptp_port_state.",
+	}
+	descGMClass = &source.Metric{
+		Name: "ntphealth_ptp_gm_clock_class",
+		Help: "The grandmaster's clockClass (IEEE 1588-2008 Table 5): 6 locked to a primary reference, 7 holdover, 248 default, 255 slave-only.",
+	}
+	descClockClass = &source.Metric{
+		Name: "ntphealth_ptp_clock_class",
+		Help: "This clock's own clockClass (DEFAULT_DATA_SET).",
+	}
+	descStepsRemoved = &source.Metric{
+		Name: "ntphealth_ptp_steps_removed",
+		Help: "Clocks between this one and the grandmaster (CURRENT_DATA_SET).",
+	}
 )
 
 // Collect sends the reading's metrics; none when ptp4l could not be read
 // (ntphealth_probe_up says so).
-func (r *Reading) Collect(ch chan<- prometheus.Metric) {
+func (r *Reading) Collect(gauge source.Emit) {
 	if r.Error != "" {
 		return
-	}
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 	gauge(descInfo, 1, r.Interface, r.ClockIdentity, r.GMIdentity, r.Timestamping, r.DelayMechanism)
 	for _, s := range portStates {

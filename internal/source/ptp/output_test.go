@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ntphealth/ntphealth/internal/source"
 )
 
 func TestText(t *testing.T) {
@@ -57,7 +59,11 @@ func TestJSON(t *testing.T) {
 type collector struct{ r *Reading }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
-func (c collector) Collect(ch chan<- prometheus.Metric) { c.r.Collect(ch) }
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	c.r.Collect(func(m *source.Metric, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(m.Name, m.Help, m.Labels, nil), prometheus.GaugeValue, v, labels...)
+	})
+}
 
 // gather returns "name{label=value,...} value" lines.
 func gather(t *testing.T, r *Reading) map[string]float64 {
