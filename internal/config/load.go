@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -82,8 +83,9 @@ func unwrapPath(err error) error {
 }
 
 // yamlLine picks the line number out of a yaml.v3 syntax error
-// ("yaml: line 3: mapping values are not allowed in this context").
-var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
+// ("yaml: line 3: mapping values are not allowed in this context"); compiled
+// on first use, not at every start of a one-shot check.
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: (?:line (\d+): )?`) })
 
 // Parse reads a config from data: it starts from Default(), overlays the
 // file, reads the push url_file / token_file (the one step that does, once;
@@ -150,7 +152,7 @@ func parseYAML(data []byte, filename string) (root *yaml.Node, err error) {
 func syntaxError(err error, filename string) error {
 	msg := err.Error()
 	pos := filename
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+	if m := yamlLine().FindStringSubmatch(msg); m != nil {
 		if m[1] != "" {
 			pos = filename + ":" + m[1]
 		}

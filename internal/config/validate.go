@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/health"
@@ -136,8 +137,9 @@ func (c *Config) defaultNote(key string) string {
 func showDuration(f float64) string { return time.Duration(f).String() }
 func showNumber(f float64) string   { return fmt.Sprintf("%g", f) }
 
-// deviceName is a PPS device as sysfs names it (pps0).
-var deviceName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]*$`)
+// deviceName is a PPS device as sysfs names it (pps0); compiled on first
+// use, not at every start of a one-shot check.
+var deviceName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]*$`) })
 
 func (c *Config) checkProbes(l *errorList) {
 	if a := c.Chrony.Address; c.Chrony.Setting() == Named {
@@ -159,9 +161,9 @@ func (c *Config) checkProbes(l *errorList) {
 	c.limitPair(l, "kernel.max_error_warn", "kernel.max_error_crit",
 		float64(c.Kernel.MaxErrorWarn), float64(c.Kernel.MaxErrorCrit), showDuration)
 
-	if d := c.PPS.Device; c.PPS.Setting() == Named && !deviceName.MatchString(d) {
+	if d := c.PPS.Device; c.PPS.Setting() == Named && !deviceName().MatchString(d) {
 		hint := "write the device name as sysfs has it, e.g. pps0"
-		if s, ok := strings.CutPrefix(d, "/dev/"); ok && deviceName.MatchString(s) {
+		if s, ok := strings.CutPrefix(d, "/dev/"); ok && deviceName().MatchString(s) {
 			hint = fmt.Sprintf("write %s, not %s", s, d)
 		}
 		c.bad(l, "pps.device", "invalid device %s (%s)", quote(d), hint)

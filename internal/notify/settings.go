@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -224,8 +225,9 @@ func (s Settings) isSet(key string) bool {
 // keeps it readable.
 const ExampleURL = "https://kuma.example/api/push/TOKEN"
 
-// templateAction matches a Go template action, {{ ... }}.
-var templateAction = regexp.MustCompile(`\{\{.*?\}\}`)
+// templateAction matches a Go template action, {{ ... }}; compiled on first
+// use, not at every start of a one-shot check.
+var templateAction = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{\{.*?\}\}`) })
 
 // urlProblem says what is wrong with a push URL of kind k, or "". It never
 // repeats the token: the URL is shown redacted.
@@ -233,7 +235,7 @@ func (k Kind) urlProblem(raw string) string {
 	shown := Quote(RedactInput(raw))
 	check := raw
 	if k.TemplateURL {
-		check = templateAction.ReplaceAllString(raw, "x")
+		check = templateAction().ReplaceAllString(raw, "x")
 	}
 	if strings.ContainsAny(check, " \t\r\n") {
 		return fmt.Sprintf("URL %s holds a space or line break: paste it again without one (ntphealth escapes the message itself)", shown)

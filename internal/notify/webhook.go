@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 
@@ -44,7 +45,7 @@ func webhookProblems(s Settings) []Problem {
 		ps.add("method", "invalid HTTP method %s (use GET, POST, PUT, PATCH or DELETE; default POST)", Quote(m))
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Headers)) {
-		if !headerName.MatchString(name) {
+		if !headerName().MatchString(name) {
 			ps.add("headers."+name, "invalid header name (letters, digits and - only)")
 		}
 		if strings.ContainsAny(s.Headers[name], "\r\n") {
@@ -55,8 +56,9 @@ func webhookProblems(s Settings) []Problem {
 }
 
 // headerName is an HTTP field name (RFC 9110 section 5.1, token), kept to
-// the characters real header names use.
-var headerName = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]+$`)
+// the characters real header names use; compiled on first use, not at every
+// start of a one-shot check.
+var headerName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]+$`) })
 
 // WebhookOptions configures a generic webhook: method, URL, body and header
 // values are Go text/templates over WebhookData.
