@@ -25,12 +25,18 @@ func notifiers(cfg config.Config, logger *slog.Logger) ([]notify.Notifier, error
 }
 
 // pushAll delivers the report to every target at once and returns the
-// results in target order.
+// results in target order. The first target is pushed from the calling
+// goroutine, the others each from one of their own.
 func pushAll(ctx context.Context, targets []notify.Notifier, r health.Report) []health.PushResult {
 	results := make([]health.PushResult, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
-		wg.Go(func() { results[i] = t.Notify(ctx, r) })
+		if i > 0 {
+			wg.Go(func() { results[i] = t.Notify(ctx, r) })
+		}
+	}
+	if len(targets) > 0 {
+		results[0] = targets[0].Notify(ctx, r)
 	}
 	wg.Wait()
 	return results

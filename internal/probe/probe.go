@@ -48,21 +48,24 @@ type Named struct {
 }
 
 // Observe runs every probe concurrently and returns when all have answered
-// or given up; each probe bounds itself, and ctx cancels them all.
+// or given up; each probe bounds itself, and ctx cancels them all. The
+// first probe runs on the calling goroutine, the others each on one of
+// their own: a round that reads one daemon and the kernel starts one
+// goroutine, not two (each new one grows its stack as the probe goes deep).
 func (s Set) Observe(ctx context.Context) observe.Observation {
 	obs := observe.Observation{Time: time.Now()}
-	var wg sync.WaitGroup
+	var jobs []func()
 	if s.Chrony != nil || s.NTPD != nil {
-		wg.Go(func() { obs.Daemon = s.daemon(ctx) })
+		jobs = append(jobs, func() { obs.Daemon = s.daemon(ctx) })
 	}
 	if s.Kernel != nil {
-		wg.Go(func() { obs.Kernel = s.Kernel.Observe(ctx) })
+		jobs = append(jobs, func() { obs.Kernel = s.Kernel.Observe(ctx) })
 	}
 	if s.PPS != nil {
-		wg.Go(func() { obs.PPS = s.PPS.Observe(ctx) })
+		jobs = append(jobs, func() { obs.PPS = s.PPS.Observe(ctx) })
 	}
 	if s.GPS != nil {
-		wg.Go(func() {
+		jobs = append(jobs, func() {
 			if s.GPSIfPresent && !listening(ctx, s.GPS.Address) {
 				return
 			}
@@ -70,14 +73,22 @@ func (s Set) Observe(ctx context.Context) observe.Observation {
 		})
 	}
 	if len(s.Remote) > 0 {
-		wg.Go(func() { obs.Remote = ntpclient.ObserveAll(ctx, s.Remote, s.RemoteConcurrency, s.RemoteProbe) })
+		jobs = append(jobs, func() { obs.Remote = ntpclient.ObserveAll(ctx, s.Remote, s.RemoteConcurrency, s.RemoteProbe) })
 	}
 	if len(s.Sources) > 0 {
 		obs.Readings = make([]observe.Reading, len(s.Sources))
 		for i, n := range s.Sources {
-			wg.Go(func() { obs.Readings[i] = observe.Reading{Name: n.Name, Data: n.Probe.Observe(ctx)} })
+			jobs = append(jobs, func() { obs.Readings[i] = observe.Reading{Name: n.Name, Data: n.Probe.Observe(ctx)} })
 		}
 	}
+	if len(jobs) == 0 {
+		return obs
+	}
+	var wg sync.WaitGroup
+	for _, j := range jobs[1:] {
+		wg.Go(j)
+	}
+	jobs[0]()
 	wg.Wait()
 	return obs
 }
