@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 
+	"github.com/ntphealth/ntphealth/internal/config"
 	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/notify"
 	"github.com/ntphealth/ntphealth/internal/probe"
 	"github.com/ntphealth/ntphealth/internal/render"
 )
@@ -39,7 +43,14 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) (hea
 	if *format != "text" && *format != "json" && *format != "nagios" {
 		return health.Unknown, fmt.Errorf("--format %q: use text, json or nagios", *format)
 	}
-	cfg, err := f.load(fs, stderr)
+	// The config's warnings wait until this process is known to do the
+	// check: one handed over to ntphealthd prints them itself.
+	var warnings bytes.Buffer
+	cfg, err := f.load(fs, &warnings)
+	if err == nil && !notify.TemplatesLinked && slices.ContainsFunc(cfg.Push, func(p config.Push) bool { return notify.Templated(p.Kind) }) {
+		return health.Unknown, handOver(append([]string{"check"}, args...))
+	}
+	io.Copy(stderr, &warnings)
 	if err != nil {
 		return health.Unknown, err
 	}

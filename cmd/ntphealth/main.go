@@ -28,7 +28,14 @@ Run "ntphealth check --help" for the flags.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// check keeps the default actions of SIGINT and SIGTERM, which end it at
+	// once as they end any one-shot command; os/signal's handling would
+	// start threads of its own at every run of a timer's check. run (the
+	// daemon) finishes its work and exits 0 on them.
+	ctx, stop := context.Background(), context.CancelFunc(func() {})
+	if len(os.Args) < 2 || os.Args[1] != "check" {
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	}
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -128,6 +128,13 @@ func kindNames() string {
 	return strings.Join(names, ", ")
 }
 
+// Templated reports whether targets of the kind are Go templates, which
+// only a build with TemplatesLinked renders.
+func Templated(kind string) bool {
+	k, ok := Lookup(kind)
+	return ok && k.TemplateURL
+}
+
 // reads reports whether the kind reads the setting key.
 func (k Kind) reads(key string) bool { return slices.Contains(k.Options, key) }
 

@@ -176,7 +176,7 @@ func (w *Webhook) render(r health.Report) (webhookRequest, error) {
 	d.Up = d.State == "up"
 	exec := func(t *template.Template) (string, error) {
 		var b bytes.Buffer
-		if err := t.Execute(&b, d); err != nil {
+		if err := execute(t, &b, d); err != nil {
 			return "", fmt.Errorf("%s template: %w", t.Name(), err)
 		}
 		return b.String(), nil
