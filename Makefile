@@ -1,7 +1,7 @@
 # Build, test and package ntphealth. Needs Go only: nfpm, which builds the
 # .deb, is a Go module (deploy/debpkg), fetched through the module proxy.
 #
-#   make build                 bin/ntphealth for this machine
+#   make build                 bin/ntphealth and bin/ntphealthd for this machine
 #   make test                  the test suite: .ci/test, else scripts/test.sh (the
 #                              README's test command), else go test ./...
 #   make deb                   dist/ntphealth_<version>_<arch>.deb
@@ -9,7 +9,7 @@
 #   make deb VERSION=v1.2.3    ... with a given version (default: git describe)
 #   make dist                  every release artifact, into dist/ (DIST=DIR elsewhere):
 #                              ntphealth-<version>-linux-<arch>.tar.gz for amd64, arm64,
-#                              armv6 and armv7 (binary, units, example config, README),
+#                              armv6 and armv7 (binaries, units, example config, README),
 #                              ntphealth_<debversion>_<debarch>.deb for amd64, arm64 and
 #                              armhf (GOARM=6: every Raspberry Pi and Debian's armhf),
 #                              and SHA256SUMS; <version> is VERSION without its "v"
@@ -31,6 +31,12 @@ GOARM   ?= 7
 DEBARCH := $(if $(filter arm,$(GOARCH)),arm$(GOARM),$(GOARCH))
 LDFLAGS := -s -w -X main.version=$(VERSION)
 DIST    := dist
+# Two builds of ./cmd/ntphealth: ntphealth, the command, is the lean one
+# (cmd/ntphealth/lean.go: the one-shot check alone, without the daemon's
+# dependencies, and net/http without HTTP/2, which one push per process never
+# uses); it hands `ntphealth run` over to ntphealthd, the complete program,
+# which it finds beside itself or in ../libexec/ntphealth/ (the .deb).
+LEAN_TAGS := lean,nethttpomithttp2
 
 .PHONY: all build test deb dist dist-binaries clean toolchain-note
 
@@ -44,23 +50,26 @@ toolchain-note:
 all: build
 
 build: toolchain-note
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ntphealth ./cmd/ntphealth
+	CGO_ENABLED=0 $(GO) build -trimpath -tags $(LEAN_TAGS) -ldflags '$(LDFLAGS)' -o bin/ntphealth ./cmd/ntphealth
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ntphealthd ./cmd/ntphealth
 
 test:
 	@if [ -e .ci/test ]; then bash .ci/test; \
 	elif [ -e scripts/test.sh ]; then bash scripts/test.sh; \
 	else $(GO) test ./...; fi
 
-# A static binary for the target, then the package around it.
+# Static binaries for the target, then the package around them.
 deb: toolchain-note
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) GOARM=$(GOARM) \
-		$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/linux_$(DEBARCH)/ntphealth ./cmd/ntphealth
+		$(GO) build -trimpath -tags $(LEAN_TAGS) -ldflags '$(LDFLAGS)' -o $(DIST)/linux_$(DEBARCH)/ntphealth ./cmd/ntphealth
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) GOARM=$(GOARM) \
+		$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/linux_$(DEBARCH)/ntphealthd ./cmd/ntphealth
 	env -u GOOS -u GOARCH -u GOARM $(GO) run ./deploy/debpkg -binary $(DIST)/linux_$(DEBARCH)/ntphealth \
-		-version '$(VERSION)' -arch $(DEBARCH) -out $(DIST)
+		-daemon $(DIST)/linux_$(DEBARCH)/ntphealthd -version '$(VERSION)' -arch $(DEBARCH) -out $(DIST)
 
-# Release artifacts. Each platform's binary is built once and goes into its
+# Release artifacts. Each platform's binaries are built once and go into its
 # tarball and, for amd64, arm64 and armv6, into a .deb: the armhf package
-# holds the GOARM=6 binary, which runs on every Raspberry Pi (the Pi Zero and
+# holds the GOARM=6 binaries, which run on every Raspberry Pi (the Pi Zero and
 # Pi 1 are ARMv6, which Debian's ARMv7 armhf baseline excludes) and on any
 # armhf system. Files are stamped with SOURCE_DATE_EPOCH (default: the last
 # commit's time), tarballs made with sorted names, owner root and no gzip
@@ -73,21 +82,23 @@ SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 endif
 dist dist-binaries: export SOURCE_DATE_EPOCH := $(SOURCE_DATE_EPOCH)
 
-# $(DIST)/build/linux-<arch>/ntphealth for each of DIST_ARCHES (armv6 and
-# armv7 are GOARCH=arm with GOARM=6 and 7).
+# $(DIST)/build/linux-<arch>/ntphealth and ntphealthd for each of
+# DIST_ARCHES (armv6 and armv7 are GOARCH=arm with GOARM=6 and 7).
 dist-binaries: toolchain-note
 	@set -e; for a in $(DIST_ARCHES); do \
 		case $$a in armv*) goarch=arm goarm=$${a#armv} ;; *) goarch=$$a goarm= ;; esac; \
-		echo "go build linux/$$a -> $(DIST)/build/linux-$$a/ntphealth"; \
+		echo "go build linux/$$a -> $(DIST)/build/linux-$$a/ntphealth, ntphealthd"; \
 		CGO_ENABLED=0 GOOS=linux GOARCH=$$goarch GOARM=$$goarm \
-			$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/build/linux-$$a/ntphealth ./cmd/ntphealth; \
+			$(GO) build -trimpath -tags $(LEAN_TAGS) -ldflags '$(LDFLAGS)' -o $(DIST)/build/linux-$$a/ntphealth ./cmd/ntphealth; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$goarch GOARM=$$goarm \
+			$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/build/linux-$$a/ntphealthd ./cmd/ntphealth; \
 	done
 
 dist: dist-binaries
 	@set -e; for a in $(DIST_ARCHES); do \
 		n=ntphealth-$(DIST_VERSION)-linux-$$a; s=$(DIST)/build/$$n; \
 		rm -rf $$s; install -d -m 755 $$s $$s/systemd; \
-		install -m 755 $(DIST)/build/linux-$$a/ntphealth $$s/ntphealth; \
+		install -m 755 $(DIST)/build/linux-$$a/ntphealth $(DIST)/build/linux-$$a/ntphealthd $$s/; \
 		install -m 644 README.md deploy/ntphealth.yaml $$s/; \
 		install -m 644 deploy/systemd/ntphealth.service deploy/systemd/ntphealth-check.service \
 			deploy/systemd/ntphealth-check.timer $$s/systemd/; \
@@ -100,7 +111,7 @@ dist: dist-binaries
 	for a in $(DIST_ARCHES); do echo ntphealth-$(DIST_VERSION)-linux-$$a.tar.gz >> $(DIST)/build/files; done; \
 	for p in $(DIST_DEBS); do \
 		deb=$$($(DIST)/build/debpkg -binary $(DIST)/build/linux-$${p%%:*}/ntphealth \
-			-version '$(VERSION)' -arch $${p#*:} -out $(DIST)); \
+			-daemon $(DIST)/build/linux-$${p%%:*}/ntphealthd -version '$(VERSION)' -arch $${p#*:} -out $(DIST)); \
 		echo "$$deb"; basename "$$deb" >> $(DIST)/build/files; \
 	done; \
 	(cd $(DIST) && sha256sum $$(cat build/files) > SHA256SUMS); \

@@ -36,11 +36,10 @@ func TestDebInstall(t *testing.T) {
 		t.Logf("ntphealth is already installed (%s): the test upgrades it and purges it at the end", out)
 	}
 
-	// Build the binary and the package the way `make deb` does.
-	bin := ntphealthBinary(t)
+	// Build the binaries and the package the way `make deb` does.
 	out := t.TempDir()
 	stdout, stderr, err := command(t, 5*time.Minute, repoRoot, goTool(t), "run", "./deploy/debpkg",
-		"-binary", bin, "-version", testVersion, "-arch", runtime.GOARCH, "-out", out)
+		"-binary", leanBinary(t), "-daemon", ntphealthBinary(t), "-version", testVersion, "-arch", runtime.GOARCH, "-out", out)
 	if err != nil {
 		t.Fatalf("go run ./deploy/debpkg: %v\n%s", err, stderr)
 	}
@@ -54,7 +53,7 @@ func TestDebInstall(t *testing.T) {
 		if err != nil {
 			t.Errorf("dpkg --purge ntphealth: %v\n%s%s", err, o, e)
 		}
-		for _, p := range []string{"/usr/bin/ntphealth", "/etc/ntphealth/ntphealth.yaml", "/lib/systemd/system/ntphealth.service"} {
+		for _, p := range []string{"/usr/bin/ntphealth", "/usr/libexec/ntphealth/ntphealthd", "/etc/ntphealth/ntphealth.yaml", "/lib/systemd/system/ntphealth.service"} {
 			if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("after dpkg --purge, %s is still there (%v)", p, err)
 			}
@@ -76,9 +75,17 @@ func TestDebInstall(t *testing.T) {
 		if err != nil || !strings.Contains(o, "config") {
 			t.Errorf("/usr/bin/ntphealth check --help: err=%v, want the flags (with config) on stdout:\n%s%s", err, o, e)
 		}
-		o, _, err = command(t, 30*time.Second, "/", "/usr/bin/ntphealth", "version")
-		if err != nil || !strings.Contains(o, testVersion) {
-			t.Errorf("/usr/bin/ntphealth version = %q (err=%v), want it to name %s", o, err, testVersion)
+		for _, bin := range []string{"/usr/bin/ntphealth", "/usr/libexec/ntphealth/ntphealthd"} {
+			o, _, err = command(t, 30*time.Second, "/", bin, "version")
+			if err != nil || !strings.Contains(o, testVersion) {
+				t.Errorf("%s version = %q (err=%v), want it to name %s", bin, o, err, testVersion)
+			}
+		}
+		// The lean ntphealth finds ntphealthd in ../libexec/ntphealth/ and
+		// hands run over: its help is the daemon's.
+		o, e, err = command(t, 30*time.Second, "/", "/usr/bin/ntphealth", "run", "--help")
+		if err != nil || !strings.Contains(o, "-listen") {
+			t.Errorf("/usr/bin/ntphealth run --help: err=%v, want ntphealthd's flags (with --listen):\n%s%s", err, o, e)
 		}
 	})
 
@@ -108,6 +115,7 @@ func TestDebInstall(t *testing.T) {
 		listed := strings.Fields(o)
 		for _, p := range []string{
 			"/usr/bin/ntphealth",
+			"/usr/libexec/ntphealth/ntphealthd",
 			"/lib/systemd/system/ntphealth.service",
 			"/lib/systemd/system/ntphealth-check.service",
 			"/lib/systemd/system/ntphealth-check.timer",

@@ -44,7 +44,13 @@ var distTargets = []distTarget{
 	{"armv7", "", elf.EM_ARM, elf.ELFCLASS32, "arm", "7"},
 }
 
-// distFiles are what the tarballs hold besides the binary, by their path
+// distBinaries are the programs a tarball holds at the top of its folder,
+// with the build tags each must be built with (the Makefile's LEAN_TAGS):
+// ntphealth, the command, is the lean build, which hands "run" to
+// ntphealthd, the complete program, beside it.
+var distBinaries = map[string]string{"ntphealth": "lean,nethttpomithttp2", "ntphealthd": ""}
+
+// distFiles are what the tarballs hold besides the binaries, by their path
 // under the tarball's folder and their source in the repository.
 var distFiles = map[string]string{
 	"README.md":                       "../README.md",
@@ -172,14 +178,16 @@ func TestDist(t *testing.T) {
 		t.Run("tarball "+d.arch, func(t *testing.T) {
 			folder := "ntphealth-" + version + "-linux-" + d.arch
 			files := readTarball(t, filepath.Join(dir, folder+".tar.gz"), folder)
-			bin, ok := files["ntphealth"]
-			if !ok {
-				t.Fatalf("no %s/ntphealth in the tarball; it holds %q", folder, mapKeys(files))
+			for name, tags := range distBinaries {
+				bin, ok := files[name]
+				if !ok {
+					t.Fatalf("no %s/%s in the tarball; it holds %q", folder, name, mapKeys(files))
+				}
+				if bin.mode != 0o755 {
+					t.Errorf("%s has mode %o, want 755", name, bin.mode)
+				}
+				checkBinary(t, d, bin.data, tags)
 			}
-			if bin.mode != 0o755 {
-				t.Errorf("ntphealth has mode %o, want 755", bin.mode)
-			}
-			checkBinary(t, d, bin.data)
 			for name, src := range distFiles {
 				f, ok := files[name]
 				if !ok {
@@ -193,8 +201,8 @@ func TestDist(t *testing.T) {
 					t.Errorf("%s has mode %o, want 644", name, f.mode)
 				}
 			}
-			if extra := len(files) - 1 - len(distFiles); extra != 0 {
-				t.Errorf("the tarball holds %q, %d file(s) more than the binary and %d others", mapKeys(files), extra, len(distFiles))
+			if extra := len(files) - len(distBinaries) - len(distFiles); extra != 0 {
+				t.Errorf("the tarball holds %q, %d file(s) more than the binaries and %d others", mapKeys(files), extra, len(distFiles))
 			}
 		})
 		if d.debArch == "" {
@@ -216,19 +224,22 @@ func TestDist(t *testing.T) {
 				t.Fatalf("dpkg-deb --fsys-tarfile: %v", err)
 			}
 			files := readTar(t, bytes.NewReader(tarball), "")
-			bin, ok := files["./usr/bin/ntphealth"]
-			if !ok {
-				t.Fatalf("no /usr/bin/ntphealth in the package; it holds %q", mapKeys(files))
+			for path, name := range map[string]string{"/usr/bin/ntphealth": "ntphealth", "/usr/libexec/ntphealth/ntphealthd": "ntphealthd"} {
+				bin, ok := files["."+path]
+				if !ok {
+					t.Fatalf("no %s in the package; it holds %q", path, mapKeys(files))
+				}
+				checkBinary(t, d, bin.data, distBinaries[name])
 			}
-			checkBinary(t, d, bin.data)
 		})
 	}
 }
 
-// checkBinary checks a built ntphealth: an ELF executable for d's machine,
-// statically linked (no interpreter: it needs no libc on the Pi), built for
-// d's GOARCH and GOARM with cgo off, and stamped with testVersion.
-func checkBinary(t *testing.T, d distTarget, data []byte) {
+// checkBinary checks a built ntphealth or ntphealthd: an ELF executable for
+// d's machine, statically linked (no interpreter: it needs no libc on the
+// Pi), built for d's GOARCH and GOARM with cgo off and the build tags tags,
+// and stamped with testVersion.
+func checkBinary(t *testing.T, d distTarget, data []byte, tags string) {
 	t.Helper()
 	f, err := elf.NewFile(bytes.NewReader(data))
 	if err != nil {
@@ -251,7 +262,7 @@ func checkBinary(t *testing.T, d distTarget, data []byte) {
 	for _, s := range info.Settings {
 		settings[s.Key] = s.Value
 	}
-	want := map[string]string{"GOOS": "linux", "GOARCH": d.goarch, "GOARM": d.goarm, "CGO_ENABLED": "0", "-trimpath": "true"}
+	want := map[string]string{"GOOS": "linux", "GOARCH": d.goarch, "GOARM": d.goarm, "CGO_ENABLED": "0", "-trimpath": "true", "-tags": tags}
 	for k, v := range want {
 		if settings[k] != v {
 			t.Errorf("built with %s=%q, want %q (go version -m: %v)", k, settings[k], v, info.Settings)

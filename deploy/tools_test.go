@@ -64,9 +64,29 @@ var (
 	buildErr  error
 )
 
+// leanTags are the build tags of the lean ntphealth (the Makefile's
+// LEAN_TAGS).
+const leanTags = "lean,nethttpomithttp2"
+
 // ntphealthBinary builds ./cmd/ntphealth once per test run, as `make deb`
-// does (static, version stamped), and returns its path.
+// builds ntphealthd (static, version stamped), and returns its path: the
+// complete program.
 func ntphealthBinary(t *testing.T) string {
+	t.Helper()
+	build(t)
+	return filepath.Join(buildDir, "ntphealth")
+}
+
+// leanBinary returns the lean build of ./cmd/ntphealth, which `make deb`
+// installs as /usr/bin/ntphealth beside ntphealthBinary's.
+func leanBinary(t *testing.T) string {
+	t.Helper()
+	build(t)
+	return filepath.Join(buildDir, "lean", "ntphealth")
+}
+
+// build builds both once per test run.
+func build(t *testing.T) {
 	t.Helper()
 	gobin := goTool(t)
 	buildOnce.Do(func() {
@@ -76,19 +96,20 @@ func ntphealthBinary(t *testing.T) string {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		out := filepath.Join(buildDir, "ntphealth")
-		cmd := exec.CommandContext(ctx, gobin, "build", "-trimpath",
-			"-ldflags", "-X main.version="+testVersion, "-o", out, "./cmd/ntphealth")
-		cmd.Dir = repoRoot
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/ntphealth: %w\n%s", err, b)
+		for out, tags := range map[string]string{filepath.Join(buildDir, "ntphealth"): "", filepath.Join(buildDir, "lean", "ntphealth"): leanTags} {
+			cmd := exec.CommandContext(ctx, gobin, "build", "-trimpath", "-tags", tags,
+				"-ldflags", "-X main.version="+testVersion, "-o", out, "./cmd/ntphealth")
+			cmd.Dir = repoRoot
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build -tags %q ./cmd/ntphealth: %w\n%s", tags, err, b)
+				return
+			}
 		}
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
-	return filepath.Join(buildDir, "ntphealth")
 }
 
 func TestMain(m *testing.M) {

@@ -1,8 +1,8 @@
-// Command debpkg builds the ntphealth Debian package with nfpm, from a built
-// binary, the systemd units, the example config and the README. `make deb`
-// runs it; see the Makefile at the repository root.
+// Command debpkg builds the ntphealth Debian package with nfpm, from the
+// built binaries, the systemd units, the example config and the README.
+// `make deb` runs it; see the Makefile at the repository root.
 //
-//	go run ./deploy/debpkg -binary dist/ntphealth -version v1.2.3 -arch amd64 -out dist
+//	go run ./deploy/debpkg -binary dist/ntphealth -daemon dist/ntphealthd -version v1.2.3 -arch amd64 -out dist
 //
 // It prints the path of the .deb on stdout.
 package main
@@ -34,7 +34,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) (string, error) {
 	fs := flag.NewFlagSet("debpkg", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var src sources
-	fs.StringVar(&src.Binary, "binary", "dist/ntphealth", "built ntphealth binary for -arch")
+	fs.StringVar(&src.Binary, "binary", "dist/ntphealth", "built ntphealth binary for -arch, installed as "+binPath)
+	fs.StringVar(&src.Daemon, "daemon", "", "built ntphealthd for -arch, installed as "+daemonPath+`; "" when -binary is the complete program (a build without -tags lean)`)
 	fs.StringVar(&src.Units, "units", "deploy/systemd", "directory of the systemd units")
 	fs.StringVar(&src.Config, "config", "deploy/ntphealth.yaml", "example config, installed as the conffile "+configPath)
 	fs.StringVar(&src.Readme, "readme", "README.md", "README installed in "+docDir)

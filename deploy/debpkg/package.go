@@ -16,6 +16,7 @@ import (
 // (usrmerge links it to /usr/lib/systemd/system).
 const (
 	binPath    = "/usr/bin/ntphealth"
+	daemonPath = "/usr/libexec/ntphealth/ntphealthd"
 	unitDir    = "/lib/systemd/system"
 	configPath = "/etc/ntphealth/ntphealth.yaml"
 	docDir     = "/usr/share/doc/ntphealth"
@@ -26,7 +27,11 @@ var units = []string{"ntphealth.service", "ntphealth-check.service", "ntphealth-
 
 // sources names the files a package is made of, on the build machine.
 type sources struct {
-	Binary  string // built ntphealth binary for the target architecture
+	Binary string // built ntphealth binary for the target architecture
+	// Daemon is the built ntphealthd, the complete program the lean
+	// ntphealth (go build -tags lean) hands "run" to; "" when Binary is
+	// the complete program itself (a plain go build).
+	Daemon  string
 	Units   string // directory holding the files named in units
 	Config  string // example config, shipped as a conffile
 	Readme  string // README.md
@@ -36,6 +41,9 @@ type sources struct {
 // check tells which source files are missing, all at once.
 func (s sources) check() error {
 	paths := []string{s.Binary, s.Config, s.Readme}
+	if s.Daemon != "" {
+		paths = append(paths, s.Daemon)
+	}
 	for _, u := range units {
 		paths = append(paths, filepath.Join(s.Units, u))
 	}
@@ -61,6 +69,9 @@ func packageInfo(src sources, version, arch string, mtime time.Time) *nfpm.Info 
 		{Source: src.Binary, Destination: binPath, FileInfo: &files.ContentFileInfo{Mode: 0o755}},
 		{Source: src.Config, Destination: configPath, Type: files.TypeConfig, FileInfo: &files.ContentFileInfo{Mode: 0o644}},
 		{Source: src.Readme, Destination: docDir + "/README.md", FileInfo: &files.ContentFileInfo{Mode: 0o644}},
+	}
+	if src.Daemon != "" {
+		contents = append(contents, &files.Content{Source: src.Daemon, Destination: daemonPath, FileInfo: &files.ContentFileInfo{Mode: 0o755}})
 	}
 	for _, u := range units {
 		contents = append(contents, &files.Content{

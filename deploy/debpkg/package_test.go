@@ -14,7 +14,7 @@ import (
 )
 
 // fixture writes stand-ins for the inputs other parts of the repository
-// provide (binary, config, README) and returns sources that use the real
+// provide (binaries, config, README) and returns sources that use the real
 // units and maintainer scripts of deploy/.
 func fixture(t *testing.T) sources {
 	t.Helper()
@@ -28,6 +28,7 @@ func fixture(t *testing.T) sources {
 	}
 	return sources{
 		Binary:  write("ntphealth", "#!/bin/sh\necho stand-in\n", 0o755),
+		Daemon:  write("ntphealthd", "#!/bin/sh\necho stand-in daemon\n", 0o755),
 		Config:  write("ntphealth.yaml", "# stand-in config\n", 0o644),
 		Readme:  write("README.md", "# stand-in\n", 0o644),
 		Units:   filepath.Join("..", "systemd"),
@@ -38,7 +39,7 @@ func fixture(t *testing.T) sources {
 func buildFixture(t *testing.T, src sources, extra ...string) string {
 	t.Helper()
 	args := []string{
-		"-binary", src.Binary, "-config", src.Config, "-readme", src.Readme,
+		"-binary", src.Binary, "-daemon", src.Daemon, "-config", src.Config, "-readme", src.Readme,
 		"-units", src.Units, "-scripts", src.Scripts,
 		"-version", "v1.2.3-4-gabc1234", "-arch", "amd64", "-out", t.TempDir(),
 	}
@@ -84,6 +85,7 @@ func TestPackage(t *testing.T) {
 	list := dpkgDeb(t, "-c", deb)
 	for _, want := range []struct{ mode, path string }{
 		{"-rwxr-xr-x", "./usr/bin/ntphealth"},
+		{"-rwxr-xr-x", "./usr/libexec/ntphealth/ntphealthd"},
 		{"-rw-r--r--", "./lib/systemd/system/ntphealth.service"},
 		{"-rw-r--r--", "./lib/systemd/system/ntphealth-check.service"},
 		{"-rw-r--r--", "./lib/systemd/system/ntphealth-check.timer"},
