@@ -107,16 +107,10 @@ func (d *Daemon) Run(ctx context.Context, plan Plan, hup <-chan struct{}) error 
 		}
 		p := d.currentPlan()
 		start := time.Now()
-		report := health.Evaluate(p.Observer.Observe(ctx), p.Policy)
-		if ctx.Err() != nil {
+		report, ok := d.check(ctx, p)
+		if !ok {
 			continue // shutting down: a cut-short round is no verdict
 		}
-		if d.History != nil {
-			if c, ok := d.History.Record(report); ok {
-				report = withCheck(report, c)
-			}
-		}
-		d.Sink.Update(report)
 		if last == nil || *last != report.Status {
 			d.Logger.Info("status changed", "status", report.Status.String(), "summary", report.Summary)
 			s := report.Status
@@ -127,6 +121,23 @@ func (d *Daemon) Run(ctx context.Context, plan Plan, hup <-chan struct{}) error 
 		}
 		timer.Reset(max(time.Until(start.Add(p.Interval)), 0))
 	}
+}
+
+// check runs one round of plan p: the probes, the verdict, the history; it
+// hands the report to the sink and returns it, false when ctx ended during
+// the round.
+func (d *Daemon) check(ctx context.Context, p Plan) (health.Report, bool) {
+	report := health.Evaluate(p.Observer.Observe(ctx), p.Policy)
+	if ctx.Err() != nil {
+		return report, false
+	}
+	if d.History != nil {
+		if c, ok := d.History.Record(report); ok {
+			report = withCheck(report, c)
+		}
+	}
+	d.Sink.Update(report)
+	return report, true
 }
 
 // enqueue puts j on the one-slot queue, dropping a waiting older job.
@@ -146,19 +157,25 @@ func enqueue(queue chan job, j job) {
 
 func (d *Daemon) pusher(ctx context.Context, queue <-chan job) {
 	for j := range queue {
-		results := make([]health.PushResult, len(j.targets))
-		var wg sync.WaitGroup
-		for i, t := range j.targets {
-			wg.Go(func() { results[i] = t.Notify(ctx, j.report) })
-		}
-		wg.Wait()
-		for _, r := range results {
-			if !r.OK {
-				d.Logger.Warn("push failed", "target", r.Target, "attempts", r.Attempts, "error", r.Error)
-			}
-		}
-		d.Sink.RecordPush(results)
+		d.push(ctx, j)
 	}
+}
+
+// push delivers one report to its targets at once and hands the results to
+// the sink.
+func (d *Daemon) push(ctx context.Context, j job) {
+	results := make([]health.PushResult, len(j.targets))
+	var wg sync.WaitGroup
+	for i, t := range j.targets {
+		wg.Go(func() { results[i] = t.Notify(ctx, j.report) })
+	}
+	wg.Wait()
+	for _, r := range results {
+		if !r.OK {
+			d.Logger.Warn("push failed", "target", r.Target, "attempts", r.Attempts, "error", r.Error)
+		}
+	}
+	d.Sink.RecordPush(results)
 }
 
 // drain waits for the pusher to finish the job in hand, at most ShutdownTimeout.
@@ -208,9 +225,10 @@ func (d *Daemon) currentPlan() Plan {
 // withCheck adds c to a report made by health.Evaluate: the status becomes
 // the worse of the two and, when c made it worse, the summary is c's
 // message, as health's summary names the first check with the worst
-// status.
+// status. The check goes in place: the round's report is its own, and
+// Evaluate leaves room for one more check.
 func withCheck(r health.Report, c health.Check) health.Report {
-	r.Checks = append(r.Checks[:len(r.Checks):len(r.Checks)], c)
+	r.Checks = append(r.Checks, c)
 	if w := health.Worse(r.Status, c.Status); w != r.Status {
 		r.Status = w
 		r.Summary = w.String() + ": " + c.Message
