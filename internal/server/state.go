@@ -45,7 +45,7 @@ type PushStats struct {
 type State struct {
 	mu     sync.RWMutex
 	latest health.Report
-	body   []byte // json.Marshal(latest), made once per Update for /health
+	body   []byte // json.Marshal(latest) for /health, made at its first request after a change; nil until then
 	has    bool
 	push   PushStats
 	hist   *history.Store
@@ -91,7 +91,7 @@ func (s *State) Update(r health.Report) {
 	}
 	s.latest, s.has = r, true
 	s.gen++
-	s.encode()
+	s.body = nil
 }
 
 // RecordPush counts one round of pushes: each result is a success or a
@@ -115,19 +115,8 @@ func (s *State) RecordPush(results []health.PushResult) {
 	s.gen++
 	if s.has {
 		s.latest.Push = kept
-		s.encode()
+		s.body = nil
 	}
-}
-
-// encode caches the JSON of the latest report for /health (nil if it
-// failed: /health then encodes again and reports the error). Callers hold
-// the write lock.
-func (s *State) encode() {
-	body, err := json.Marshal(s.latest)
-	if err != nil {
-		body = nil
-	}
-	s.body = body
 }
 
 // generation is the number of changes so far: Update and RecordPush each
@@ -146,11 +135,27 @@ func (s *State) Latest() (health.Report, bool) {
 }
 
 // latestJSON returns the latest report and its JSON encoding (nil if the
-// encoding failed); false before the first Update.
+// encoding failed); false before the first Update. The encoding is made at
+// the first call after a change and kept for the next ones: a round that
+// nobody asks /health about costs no JSON, and one that is asked about
+// many times costs it once.
 func (s *State) latestJSON() (health.Report, []byte, bool) {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.latest, s.body, s.has
+	r, body, has, gen := s.latest, s.body, s.has, s.gen
+	s.mu.RUnlock()
+	if !has || body != nil {
+		return r, body, has
+	}
+	body, err := json.Marshal(r)
+	if err != nil {
+		return r, nil, true
+	}
+	s.mu.Lock()
+	if s.gen == gen {
+		s.body = body
+	}
+	s.mu.Unlock()
+	return r, body, true
 }
 
 // History returns the newest rounds (at most NewState's historySize),
