@@ -20,8 +20,12 @@ const (
 // the only notion of time is obs.Time.
 func Evaluate(obs observe.Observation, p Policy) Report {
 	r := Report{Time: obs.Time, Daemon: obs.Daemon, Kernel: obs.Kernel, PPS: obs.PPS, GPS: obs.GPS}
+	// Room for the daemon's checks, the kernel's and one more, which the
+	// daemon adds to the report of each round (its history check): one
+	// allocation in the common case.
+	r.Checks = make([]Check, 0, daemonCheckCount+4)
 	if d := obs.Daemon; d != nil {
-		r.Checks = append(r.Checks, daemonChecks(d, p)...)
+		r.Checks = appendDaemonChecks(r.Checks, d, p)
 	}
 	r.Checks = append(r.Checks, PPSChecks(obs.PPS, p.PPS)...)
 	r.Checks = append(r.Checks, GPSChecks(obs.GPS, p.GPS)...)
@@ -74,22 +78,23 @@ func worst(checks []Check) Status {
 	return s
 }
 
-// daemonChecks judges chronyd or ntpd. When the daemon did not answer, the
-// only check is "reachable": nothing else is known.
-func daemonChecks(d *observe.Daemon, p Policy) []Check {
+// appendDaemonChecks judges chronyd or ntpd and appends the checks to dst.
+// When the daemon did not answer, the only check is "reachable": nothing
+// else is known.
+func appendDaemonChecks(dst []Check, d *observe.Daemon, p Policy) []Check {
 	name := d.Kind + "d"
 	if d.Kind == "ntpd" {
 		name = "ntpd"
 	}
 	if d.Error != "" {
-		return []Check{{Name: "reachable", Status: Critical,
-			Message: fmt.Sprintf("%s not reachable at %s: %s", name, d.Address, d.Error)}}
+		return append(dst, Check{Name: "reachable", Status: Critical,
+			Message: fmt.Sprintf("%s not reachable at %s: %s", name, d.Address, d.Error)})
 	}
 	t := d.Tracking
 	sel, hasSel := d.Selected()
 	freeRunning, stale := checkFreeRunning(d, sel, hasSel, p), checkStale(sel, hasSel, p)
-	checks := []Check{
-		{Name: "reachable", Status: OK, Message: fmt.Sprintf("%s answered at %s", name, d.Address)},
+	return append(dst,
+		Check{Name: "reachable", Status: OK, Message: fmt.Sprintf("%s answered at %s", name, d.Address)},
 		freeRunning,
 		checkSynchronized(t, sel, hasSel),
 		checkOffset(t, p),
@@ -101,9 +106,12 @@ func daemonChecks(d *observe.Daemon, p Policy) []Check {
 		checkSkew(t, p),
 		checkStratum(t.Stratum, p.StratumWarn, hasSel),
 		checkLeap(t.Leap, p.LeapPending),
-	}
-	return checks
+	)
 }
+
+// daemonCheckCount is how many checks appendDaemonChecks adds for a daemon
+// that answered (Evaluate sizes its slice by it).
+const daemonCheckCount = 12
 
 func checkFreeRunning(d *observe.Daemon, sel observe.Source, hasSel bool, p Policy) Check {
 	c := Check{Name: "free_running", Status: OK, Message: "time comes from a real source"}
