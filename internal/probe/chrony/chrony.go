@@ -100,11 +100,11 @@ const maxSources = 1024
 // open connection (one datagram per request and reply) and fills d.
 func query(conn io.ReadWriter, d *observe.Daemon) error {
 	c := &fbchrony.Client{Connection: &replyChecker{ReadWriter: conn}}
-	tracking, err := request[*fbchrony.ReplyTracking](c, fbchrony.NewTrackingPacket(), "tracking")
+	tracking, err := request[*fbchrony.ReplyTracking](c, fbchrony.NewTrackingPacket(), "tracking", -1)
 	if err != nil {
 		return err
 	}
-	n, err := request[*fbchrony.ReplySources](c, fbchrony.NewSourcesPacket(), "sources")
+	n, err := request[*fbchrony.ReplySources](c, fbchrony.NewSourcesPacket(), "sources", -1)
 	if err != nil {
 		return err
 	}
@@ -115,8 +115,12 @@ func query(conn io.ReadWriter, d *observe.Daemon) error {
 		return fmt.Errorf("sources request: chronyd reports %d sources, more than the %d a real one has: %w", uint32(n.NSources), maxSources, errMalformed)
 	}
 	var placeholders []observe.Source
+	d.Sources = make([]observe.Source, 0, n.NSources)
+	// One request packet of each kind serves every source: the client sets
+	// its sequence number, readSource its index.
+	pk := sourcePackets{data: fbchrony.NewSourceDataPacket(0), stats: fbchrony.NewSourceStatsPacket(0)}
 	for i := 0; i < n.NSources; i++ {
-		src, unresolved, err := readSource(c, int32(i))
+		src, unresolved, err := readSource(c, pk, int32(i))
 		if err != nil {
 			return err
 		}
@@ -131,12 +135,14 @@ func query(conn io.ReadWriter, d *observe.Daemon) error {
 	return nil
 }
 
-// request sends one packet and insists on the reply type it expects.
-func request[T fbchrony.ResponsePacket](c *fbchrony.Client, req fbchrony.RequestPacket, what string) (T, error) {
+// request sends one packet and insists on the reply type it expects. what
+// and, when index >= 0, the source index name the request in an error
+// (formatted only then: a round makes a dozen requests).
+func request[T fbchrony.ResponsePacket](c *fbchrony.Client, req fbchrony.RequestPacket, what string, index int32) (T, error) {
 	var zero T
 	resp, err := c.Communicate(req)
 	if rc, ok := c.Connection.(*replyChecker); ok && rc.err != nil {
-		return zero, fmt.Errorf("%s request: %w", what, rc.err)
+		return zero, fmt.Errorf("%s request: %w", requestName(what, index), rc.err)
 	}
 	if err != nil {
 		switch {
@@ -149,18 +155,26 @@ func request[T fbchrony.ResponsePacket](c *fbchrony.Client, req fbchrony.Request
 			// reply type. None wraps a sentinel to test for.
 			err = fmt.Errorf("%w: %w", errMalformed, err)
 		}
-		return zero, fmt.Errorf("%s request: %w", what, err)
+		return zero, fmt.Errorf("%s request: %w", requestName(what, index), err)
 	}
 	r, ok := resp.(T)
 	if !ok {
-		return zero, fmt.Errorf("%s request: unexpected reply %T: %w", what, resp, errMalformed)
+		return zero, fmt.Errorf("%s request: unexpected reply %T: %w", requestName(what, index), resp, errMalformed)
 	}
 	// chronyd echoes the command of the request (candm.h CMD_Reply.command):
 	// anything else is a reply to another request.
 	if resp.GetCommand() != req.GetCommand() {
-		return zero, fmt.Errorf("%s request: reply is for command %d, not %d: %w", what, resp.GetCommand(), req.GetCommand(), errMalformed)
+		return zero, fmt.Errorf("%s request: reply is for command %d, not %d: %w", requestName(what, index), resp.GetCommand(), req.GetCommand(), errMalformed)
 	}
 	return r, nil
+}
+
+// requestName is what an error calls a request: "tracking", "source 3".
+func requestName(what string, index int32) string {
+	if index < 0 {
+		return what
+	}
+	return fmt.Sprintf("%s %d", what, index)
 }
 
 // Every chronyd reply starts with the protocol version and the packet type
@@ -209,10 +223,19 @@ func isTransport(err error) bool {
 		errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) || errors.Is(err, net.ErrClosed)
 }
 
+// sourcePackets are the requests readSource sends, reused from one source
+// to the next (each is some 400 bytes: chronyd wants requests as long as
+// their replies).
+type sourcePackets struct {
+	data  *fbchrony.RequestSourceData
+	stats *fbchrony.RequestSourceStats
+}
+
 // readSource reads source i; unresolved is true for a placeholder of a name
 // not resolved yet (see isUnresolved), which has no statistics.
-func readSource(c *fbchrony.Client, i int32) (src observe.Source, unresolved bool, err error) {
-	sd, err := request[*fbchrony.ReplySourceData](c, fbchrony.NewSourceDataPacket(i), fmt.Sprintf("source %d", i))
+func readSource(c *fbchrony.Client, pk sourcePackets, i int32) (src observe.Source, unresolved bool, err error) {
+	pk.data.Index, pk.stats.Index = i, i
+	sd, err := request[*fbchrony.ReplySourceData](c, pk.data, "source", i)
 	if err != nil {
 		return observe.Source{}, false, err
 	}
@@ -220,7 +243,7 @@ func readSource(c *fbchrony.Client, i int32) (src observe.Source, unresolved boo
 	if isUnresolved(sd.IPAddr) {
 		src.Address = ""
 		src.Name = sd.IPAddr.String() // ID#..., unless chronyd names it
-		if nm, err := request[*fbchrony.ReplyNTPSourceName](c, fbchrony.NewNTPSourceNamePacket(sd.IPAddr), "source name"); err == nil && nm.Name != "" {
+		if nm, err := request[*fbchrony.ReplyNTPSourceName](c, fbchrony.NewNTPSourceNamePacket(sd.IPAddr), "source name", -1); err == nil && nm.Name != "" {
 			src.Name = nm.Name
 		} else if deadline.IsTimeout(err) {
 			return observe.Source{}, false, err
@@ -230,11 +253,11 @@ func readSource(c *fbchrony.Client, i int32) (src observe.Source, unresolved boo
 	if src.Mode != observe.ModeRefclock {
 		// The configured name (chronyc sources without -n); an older
 		// chronyd may refuse it, and the address serves then.
-		if nm, err := request[*fbchrony.ReplyNTPSourceName](c, fbchrony.NewNTPSourceNamePacket(sd.IPAddr), "source name"); err == nil && nm.Name != "" {
+		if nm, err := request[*fbchrony.ReplyNTPSourceName](c, fbchrony.NewNTPSourceNamePacket(sd.IPAddr), "source name", -1); err == nil && nm.Name != "" {
 			src.Name = nm.Name
 		}
 	}
-	if st, err := request[*fbchrony.ReplySourceStats](c, fbchrony.NewSourceStatsPacket(i), fmt.Sprintf("sourcestats %d", i)); err == nil {
+	if st, err := request[*fbchrony.ReplySourceStats](c, pk.stats, "sourcestats", i); err == nil {
 		src.Stats = &observe.SourceStats{
 			Samples:   int(st.NSamples),
 			Runs:      int(st.NRuns),

@@ -17,7 +17,7 @@ import (
 // (4.0), serverstats3 (4.2; chronyd 4.3 sends it) or serverstats4 (4.4).
 func serverStats(conn io.ReadWriter) (*observe.ServerStats, error) {
 	c := &fbchrony.Client{Connection: &replyChecker{ReadWriter: conn}}
-	resp, err := request[fbchrony.ResponsePacket](c, fbchrony.NewServerStatsPacket(), "serverstats")
+	resp, err := request[fbchrony.ResponsePacket](c, fbchrony.NewServerStatsPacket(), "serverstats", -1)
 	if err != nil {
 		return nil, err
 	}
