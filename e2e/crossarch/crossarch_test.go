@@ -123,12 +123,22 @@ func environ(drop ...string) []string {
 // when p is nil.
 func command(t *testing.T, ctx context.Context, p *platform, args ...string) *exec.Cmd {
 	t.Helper()
+	return commandOf(t, ctx, p, "ntphealth", args...)
+}
+
+// commandOf is the binary name (ntphealth, or ntphealthd beside it) with
+// ARGS. "ntphealth run" execs ntphealthd; qemu-user without binfmt_misc
+// cannot follow that exec of a foreign binary, so the daemon's tests start
+// ntphealthd under the emulator themselves.
+func commandOf(t *testing.T, ctx context.Context, p *platform, name string, args ...string) *exec.Cmd {
+	t.Helper()
 	var cmd *exec.Cmd
 	if p == nil {
-		cmd = exec.CommandContext(ctx, binary(t, runtime.GOARCH), args...)
+		cmd = exec.CommandContext(ctx, filepath.Join(filepath.Dir(binary(t, runtime.GOARCH)), name), args...)
 	} else {
 		qemu := testenv.Tool(t, "qemu-user-static", p.qemu)
-		cmd = exec.CommandContext(ctx, qemu, append([]string{"-cpu", p.cpu, binary(t, p.arch)}, args...)...)
+		bin := filepath.Join(filepath.Dir(binary(t, p.arch)), name)
+		cmd = exec.CommandContext(ctx, qemu, append([]string{"-cpu", p.cpu, bin}, args...)...)
 	}
 	cmd.Env = environ()
 	cmd.WaitDelay = 5 * time.Second // then SIGKILL, pipes closed
@@ -366,7 +376,7 @@ func TestRunServes(t *testing.T) {
 			listen := testenv.FreeTCPAddr(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			cmd := command(t, ctx, &p, "run", "--config", emptyConfig(t), "--kernel=false", "--chrony", c.UDPAddr(),
+			cmd := commandOf(t, ctx, &p, "ntphealthd", "run", "--config", emptyConfig(t), "--kernel=false", "--chrony", c.UDPAddr(),
 				"--push-url", k.url(), "--listen", listen, "--interval", "1s")
 			var stderr syncbuf.Buffer
 			cmd.Stdout, cmd.Stderr = &stderr, &stderr
