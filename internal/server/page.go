@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/health"
@@ -27,9 +28,14 @@ var pageSource string
 
 // pageTemplate is the status page: one self-contained HTML document (inline
 // CSS and SVG, no script, no external asset), auto-escaped by html/template.
-var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"f1": func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
-}).Parse(pageSource))
+// It is parsed at the first request for the page, not at start: a daemon
+// nobody opens the page of keeps neither the parsed tree nor the parser's
+// pages in memory (TestStatusPage* parse it in every test run).
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Funcs(template.FuncMap{
+		"f1": func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
+	}).Parse(pageSource))
+})
 
 // pageView is everything the template shows.
 type pageView struct {
@@ -101,7 +107,7 @@ func pageHandler(state *State, o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := buildPage(state, o, host, time.Now(), r.URL.Query().Get("window"))
 		var buf bytes.Buffer
-		if err := pageTemplate.Execute(&buf, v); err != nil {
+		if err := pageTemplate().Execute(&buf, v); err != nil {
 			o.Logger.Error("render status page", "err", err)
 			http.Error(w, "cannot render the status page: see the daemon's log", http.StatusInternalServerError)
 			return
