@@ -62,7 +62,8 @@ if [[ -n ${NTPHEALTH:-} ]]; then
 	ntphealth=$NTPHEALTH
 else
 	echo "building ntphealth ..." >&2
-	(cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$tmp/ntphealth" ./cmd/ntphealth)
+	# As the Makefile builds the installed command: its lean build (LEAN_TAGS).
+	(cd "$root" && CGO_ENABLED=0 go build -trimpath -tags "$(sed -n 's/^LEAN_TAGS *:= *//p' Makefile)" -o "$tmp/ntphealth" ./cmd/ntphealth)
 	ntphealth=$tmp/ntphealth
 fi
 : >"$tmp/empty.yaml" # all defaults; never /etc/ntphealth/ntphealth.yaml
