@@ -47,6 +47,9 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) (hea
 	// check: one handed over to ntphealthd prints them itself.
 	var warnings bytes.Buffer
 	cfg, err := f.load(fs, &warnings)
+	if err == nil {
+		err = cfg.Validate()
+	}
 	if err == nil && !notify.TemplatesLinked && slices.ContainsFunc(cfg.Push, func(p config.Push) bool { return notify.Templated(p.Kind) }) {
 		return health.Unknown, handOver(append([]string{"check"}, args...))
 	}

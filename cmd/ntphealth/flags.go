@@ -61,7 +61,8 @@ func (f *sourceFlags) register(fs *flag.FlagSet) {
 }
 
 // load reads the config file and applies the flags that were given, then
-// the environment, so that flag > environment > file > default.
+// the environment, so that flag > environment > file > default. The caller
+// applies its own flags and then validates, once (config.Validate).
 func (f *sourceFlags) load(fs *flag.FlagSet, stderr io.Writer) (config.Config, error) {
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
@@ -73,7 +74,7 @@ func (f *sourceFlags) load(fs *flag.FlagSet, stderr io.Writer) (config.Config, e
 			return config.Config{}, fmt.Errorf("--config: %w", err)
 		}
 	}
-	cfg, err := config.Load(f.configPath)
+	cfg, err := config.Read(f.configPath)
 	if err != nil {
 		return cfg, err
 	}
@@ -108,7 +109,7 @@ func (f *sourceFlags) load(fs *flag.FlagSet, stderr io.Writer) (config.Config, e
 	if f.noPush {
 		cfg.Push = nil
 	}
-	return cfg, cfg.Validate()
+	return cfg, nil
 }
 
 // parseFlags parses args; --help prints the usage on stdout and ends with

@@ -22,7 +22,15 @@ const maxFileSize = 1 << 20
 // error, so ntphealth runs with no config at all. Problems that do not stop
 // ntphealth, such as a token in a file others can read, are in
 // Config.Warnings for the caller to log.
-func Load(path string) (Config, error) {
+func Load(path string) (Config, error) { return load(path, true) }
+
+// Read is Load without the validation, for a caller that overrides keys
+// first (ntphealth's flags) and then validates once, with Validate, which
+// reports the same problems at the same file:line. Syntax errors, unknown
+// keys and wrong types are still reported here.
+func Read(path string) (Config, error) { return load(path, false) }
+
+func load(path string, validate bool) (Config, error) {
 	data, err := readSmall(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		c := Default()
@@ -31,7 +39,7 @@ func Load(path string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
-	c, err := Parse(data, path)
+	c, err := parse(data, path, validate)
 	if err != nil {
 		return Config{}, err
 	}
@@ -93,7 +101,10 @@ var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(
 // expanded), normalises and validates it, reporting every problem at once.
 // filename is used in messages ("ntphealth.yaml:12: ..."). It never
 // panics, whatever data holds. On error the Config is empty.
-func Parse(data []byte, filename string) (c Config, err error) {
+func Parse(data []byte, filename string) (Config, error) { return parse(data, filename, true) }
+
+// parse is Parse; without validate it stops after the normalisation.
+func parse(data []byte, filename string, validate bool) (c Config, err error) {
 	c = Default()
 	c.File = filename
 	c.origins = map[string]string{}
@@ -112,7 +123,9 @@ func Parse(data []byte, filename string) (c Config, err error) {
 	var l errorList
 	c.readSecrets(&l)
 	c.Normalize()
-	c.check(&l)
+	if validate {
+		c.check(&l)
+	}
 	if err := l.join(c.secrets()); err != nil {
 		return Config{}, err
 	}

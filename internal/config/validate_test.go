@@ -148,3 +148,35 @@ func TestPushURLChecksEveryKind(t *testing.T) {
 		}
 	}
 }
+
+// TestReadThenValidate: Read leaves the validation to Validate, which then
+// finds what Load finds, at the same file:line; what Read cannot decode
+// (a wrong type, an unknown key) it still refuses itself.
+func TestReadThenValidate(t *testing.T) {
+	dir := t.TempDir()
+	bad := dir + "/bad.yaml"
+	if err := os.WriteFile(bad, []byte("checks:\n  offset_warn: 5ms\n  offset_crit: 1ms\nchrony:\n  address: \"unix:///nowhere/x\\nx\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, loadErr := Load(bad)
+	if loadErr == nil {
+		t.Fatal("Load accepted warn above crit")
+	}
+	c, err := Read(bad)
+	if err != nil {
+		t.Fatalf("Read validated: %v", err)
+	}
+	err = c.Validate()
+	if err == nil || err.Error() != loadErr.Error() {
+		t.Errorf("Read + Validate = %v\nwant Load's %v", err, loadErr)
+	}
+
+	undecodable := dir + "/type.yaml"
+	if err := os.WriteFile(undecodable, []byte("timeout: [1]\nnonsense: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Read(undecodable)
+	if err == nil || !strings.Contains(err.Error(), undecodable+":1") || !strings.Contains(err.Error(), "nonsense") {
+		t.Errorf("Read of a wrong type and an unknown key = %v, want both, with file:line", err)
+	}
+}
