@@ -63,6 +63,14 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) (hea
 		return health.Unknown, err
 	}
 
+	// The pushes' connections open while the probes run.
+	var urls []string
+	for _, p := range cfg.Push {
+		if !notify.Templated(p.Kind) {
+			urls = append(urls, p.URL)
+		}
+	}
+	notify.Preconnect(ctx, urls...)
 	report := health.Evaluate(probe.Select(cfg).Observe(ctx), cfg.Checks)
 	report.Push = pushAll(ctx, targets, report)
 	for _, p := range report.Push {

@@ -53,7 +53,8 @@ type Options struct {
 	// one (1 s, 2 s, 4 s, ... capped at 30 s); default 1 s. Tests shrink it.
 	Backoff time.Duration
 	// Client sends the requests; default a client without a global timeout
-	// (each attempt carries its own deadline).
+	// (each attempt carries its own deadline) that takes the connections
+	// Preconnect opened.
 	Client *http.Client
 	// Logger receives, at DEBUG, one line per failed attempt and one per
 	// outcome; nil discards. Nothing is logged at INFO or above: the caller
@@ -81,7 +82,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Backoff = DefaultBackoff
 	}
 	if o.Client == nil {
-		o.Client = &http.Client{}
+		o.Client = defaultClient()
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
