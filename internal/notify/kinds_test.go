@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -386,4 +387,17 @@ func FuzzParseHeartbeatURL(f *testing.F) {
 			t.Fatalf("target shows UUID: %s", h.Target())
 		}
 	})
+}
+
+// TestKindOptionsAreSettings: every option a registered kind reads, and the
+// option holding its secret, is a key of Settings (Register leaves this
+// reflection out of every start).
+func TestKindOptionsAreSettings(t *testing.T) {
+	for _, k := range AllKinds() {
+		for _, o := range append(slices.Clone(k.Options), k.SecretOption) {
+			if _, ok := settingField(o); !ok {
+				t.Errorf("kind %q names option %q, which is no key of Settings", k.Name, o)
+			}
+		}
+	}
 }
