@@ -1,16 +1,18 @@
 // Package chrony reads chronyd's state over its command protocol (the one
-// chronyc speaks, candm.h in chrony's source) with facebook/time's client:
+// chronyc speaks, candm.h in chrony's source), with facebook/time's packet
+// types and a client of its own that reuses its buffers (codec.go):
 // tracking, every source, and its statistics. No subprocess, no privilege:
 // these requests are allowed on UDP 127.0.0.1:323.
 package chrony
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -99,28 +101,28 @@ const maxSources = 1024
 // query asks chronyd for tracking, the sources and their statistics over an
 // open connection (one datagram per request and reply) and fills d.
 func query(conn io.ReadWriter, d *observe.Daemon) error {
-	c := &fbchrony.Client{Connection: &replyChecker{ReadWriter: conn}}
-	tracking, err := request[*fbchrony.ReplyTracking](c, fbchrony.NewTrackingPacket(), "tracking", -1)
-	if err != nil {
+	c := acquire(conn)
+	defer c.release()
+	return c.query(d)
+}
+
+func (c *client) query(d *observe.Daemon) error {
+	c.request(cmdTracking, requestLen)
+	if err := c.call(fbchrony.RpyTracking, &c.tracking, "tracking", -1); err != nil {
 		return err
 	}
-	n, err := request[*fbchrony.ReplySources](c, fbchrony.NewSourcesPacket(), "sources", -1)
-	if err != nil {
+	c.request(cmdNSources, requestLen)
+	if err := c.call(fbchrony.RpyNSources, &c.nSources, "sources", -1); err != nil {
 		return err
 	}
-	if n.NSources < 0 || n.NSources > maxSources {
-		// chronyd sends a uint32, which the decoder converts to int: on
-		// 32-bit ARM a count from 2^31 on arrives negative. uint32 gives
-		// back what chronyd sent, on every architecture.
-		return fmt.Errorf("sources request: chronyd reports %d sources, more than the %d a real one has: %w", uint32(n.NSources), maxSources, errMalformed)
+	n := c.nSources
+	if n > maxSources {
+		return fmt.Errorf("sources request: chronyd reports %d sources, more than the %d a real one has: %w", n, maxSources, errMalformed)
 	}
 	var placeholders []observe.Source
-	d.Sources = make([]observe.Source, 0, n.NSources)
-	// One request packet of each kind serves every source: the client sets
-	// its sequence number, readSource its index.
-	pk := sourcePackets{data: fbchrony.NewSourceDataPacket(0), stats: fbchrony.NewSourceStatsPacket(0)}
-	for i := 0; i < n.NSources; i++ {
-		src, unresolved, err := readSource(c, pk, int32(i))
+	d.Sources = make([]observe.Source, 0, n)
+	for i := range int32(n) {
+		src, unresolved, err := c.readSource(i)
 		if err != nil {
 			return err
 		}
@@ -131,120 +133,29 @@ func query(conn io.ReadWriter, d *observe.Daemon) error {
 		d.Sources = append(d.Sources, src)
 	}
 	d.Unresolved = unresolvedNames(placeholders, d.Sources)
-	d.Tracking = convertTracking(tracking.Tracking, d.Sources)
+	// c.tracking still holds the tracking reply: each reply type is
+	// decoded into a field of its own.
+	d.Tracking = convertTracking(&c.tracking, d.Sources)
 	return nil
-}
-
-// request sends one packet and insists on the reply type it expects. what
-// and, when index >= 0, the source index name the request in an error
-// (formatted only then: a round makes a dozen requests).
-func request[T fbchrony.ResponsePacket](c *fbchrony.Client, req fbchrony.RequestPacket, what string, index int32) (T, error) {
-	var zero T
-	resp, err := c.Communicate(req)
-	if rc, ok := c.Connection.(*replyChecker); ok && rc.err != nil {
-		return zero, fmt.Errorf("%s request: %w", requestName(what, index), rc.err)
-	}
-	if err != nil {
-		switch {
-		case isTransport(err):
-		case strings.Contains(err.Error(), "got status "):
-			// chronyd answered with an error status (candm.h STT_*).
-			err = fmt.Errorf("chronyd refused: %w", err)
-		default:
-			// decodePacket's other errors: a short read, an unknown
-			// reply type. None wraps a sentinel to test for.
-			err = fmt.Errorf("%w: %w", errMalformed, err)
-		}
-		return zero, fmt.Errorf("%s request: %w", requestName(what, index), err)
-	}
-	r, ok := resp.(T)
-	if !ok {
-		return zero, fmt.Errorf("%s request: unexpected reply %T: %w", requestName(what, index), resp, errMalformed)
-	}
-	// chronyd echoes the command of the request (candm.h CMD_Reply.command):
-	// anything else is a reply to another request.
-	if resp.GetCommand() != req.GetCommand() {
-		return zero, fmt.Errorf("%s request: reply is for command %d, not %d: %w", requestName(what, index), resp.GetCommand(), req.GetCommand(), errMalformed)
-	}
-	return r, nil
-}
-
-// requestName is what an error calls a request: "tracking", "source 3".
-func requestName(what string, index int32) string {
-	if index < 0 {
-		return what
-	}
-	return fmt.Sprintf("%s %d", what, index)
-}
-
-// Every chronyd reply starts with the protocol version and the packet type
-// (candm.h CMD_Reply: PROTO_VERSION_NUMBER 6, PKT_TYPE_CMD_REPLY 2).
-const (
-	protoVersion  = 6
-	pktTypeReply  = 2
-	replyHeadSize = 28
-)
-
-// replyChecker refuses a datagram that is not a chronyd reply before it is
-// decoded: facebook/time's decoder trusts the header.
-// The refusal is kept in err, since the client wraps read errors as
-// "connection.Read failed", which would mislead.
-type replyChecker struct {
-	io.ReadWriter
-	err error
-}
-
-func (r *replyChecker) Read(b []byte) (int, error) {
-	r.err = nil
-	n, err := r.ReadWriter.Read(b)
-	if err != nil || n == 0 {
-		return n, err
-	}
-	if n < 2 || b[0] != protoVersion || b[1] != pktTypeReply {
-		r.err = fmt.Errorf("not a chronyd reply (%d bytes starting %q): %w", n, b[:min(n, 8)], errMalformed)
-	} else if n < replyHeadSize {
-		r.err = fmt.Errorf("reply of %d bytes, shorter than its %d-byte header: %w", n, replyHeadSize, errMalformed)
-	}
-	if r.err != nil {
-		return 0, r.err
-	}
-	return n, nil
 }
 
 // errMalformed marks a reply that is not what chronyd sends.
 var errMalformed = errors.New("malformed reply")
 
-// isTransport reports an error of the connection itself (no answer, refused,
-// closed), as opposed to a reply that arrived but could not be decoded.
-func isTransport(err error) bool {
-	var ne net.Error
-	var oe *net.OpError
-	return errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, os.ErrDeadlineExceeded) ||
-		errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) || errors.Is(err, net.ErrClosed)
-}
-
-// sourcePackets are the requests readSource sends, reused from one source
-// to the next (each is some 400 bytes: chronyd wants requests as long as
-// their replies).
-type sourcePackets struct {
-	data  *fbchrony.RequestSourceData
-	stats *fbchrony.RequestSourceStats
-}
-
 // readSource reads source i; unresolved is true for a placeholder of a name
 // not resolved yet (see isUnresolved), which has no statistics.
-func readSource(c *fbchrony.Client, pk sourcePackets, i int32) (src observe.Source, unresolved bool, err error) {
-	pk.data.Index, pk.stats.Index = i, i
-	sd, err := request[*fbchrony.ReplySourceData](c, pk.data, "source", i)
-	if err != nil {
+func (c *client) readSource(i int32) (src observe.Source, unresolved bool, err error) {
+	binary.BigEndian.PutUint32(c.request(cmdSourceData, indexedLen), uint32(i)) // candm.h REQ_Source_Data.index
+	if err := c.call(fbchrony.RpySourceData, &c.sourceData, "source", i); err != nil {
 		return observe.Source{}, false, err
 	}
-	src = convertSource(sd.SourceData)
-	if isUnresolved(sd.IPAddr) {
+	sd := &c.sourceData
+	src = convertSource(sd)
+	if isUnresolved(&sd.IPAddr) {
 		src.Address = ""
 		src.Name = sd.IPAddr.String() // ID#..., unless chronyd names it
-		if nm, err := request[*fbchrony.ReplyNTPSourceName](c, fbchrony.NewNTPSourceNamePacket(sd.IPAddr), "source name", -1); err == nil && nm.Name != "" {
-			src.Name = nm.Name
+		if name, err := c.sourceName(&sd.IPAddr); err == nil && name != "" {
+			src.Name = name
 		} else if deadline.IsTimeout(err) {
 			return observe.Source{}, false, err
 		}
@@ -253,24 +164,41 @@ func readSource(c *fbchrony.Client, pk sourcePackets, i int32) (src observe.Sour
 	if src.Mode != observe.ModeRefclock {
 		// The configured name (chronyc sources without -n); an older
 		// chronyd may refuse it, and the address serves then.
-		if nm, err := request[*fbchrony.ReplyNTPSourceName](c, fbchrony.NewNTPSourceNamePacket(sd.IPAddr), "source name", -1); err == nil && nm.Name != "" {
-			src.Name = nm.Name
+		if name, err := c.sourceName(&sd.IPAddr); err == nil && name != "" {
+			src.Name = name
 		}
 	}
-	if st, err := request[*fbchrony.ReplySourceStats](c, pk.stats, "sourcestats", i); err == nil {
+	binary.BigEndian.PutUint32(c.request(cmdSourceStats, indexedLen), uint32(i)) // candm.h REQ_Sourcestats.index
+	if err := c.call(fbchrony.RpySourceStats, &c.sourceStats, "sourcestats", i); err == nil {
+		st := &c.sourceStats
 		src.Stats = &observe.SourceStats{
 			Samples:   int(st.NSamples),
 			Runs:      int(st.NRuns),
 			Span:      float64(st.SpanSeconds),
-			Frequency: st.ResidFreqPPM,
-			Skew:      st.SkewPPM,
-			Offset:    slowPositive(st.EstimatedOffset),
-			StdDev:    st.StandardDeviation,
+			Frequency: st.ResidFreqPPM.float64(),
+			Skew:      st.SkewPPM.float64(),
+			Offset:    slowPositive(st.EstimatedOffset.float64()),
+			StdDev:    st.StandardDeviation.float64(),
 		}
 	} else if deadline.IsTimeout(err) {
 		return observe.Source{}, false, err
 	}
 	return src, false, nil
+}
+
+// sourceName asks chronyd the name a source was configured with (candm.h
+// REQ_NTPSourceName, RPY_NTPSourceName: NUL-terminated, as facebook/time
+// reads it). ip may be c's own: it is written into the request first.
+func (c *client) sourceName(ip *fbchrony.IPAddr) (string, error) {
+	putIPAddr(c.request(cmdNTPSourceName, sourceNameLen), ip)
+	if err := c.call(fbchrony.RpyNTPSourceName, &c.name, "source name", -1); err != nil {
+		return "", err
+	}
+	name := c.name[:]
+	if i := bytes.IndexByte(name, 0); i >= 0 {
+		name = name[:i]
+	}
+	return string(name), nil
 }
 
 // chrony's source states (candm.h RPY_SD_ST_*) as chronyc prints them.
@@ -304,15 +232,15 @@ func slowPositive(chronyOffset float64) float64 {
 // local clock is ahead (chronyc(1): a source 50 ms behind shows "+50ms");
 // observe's are positive when the local clock is slow, as NTP's theta
 // (RFC 5905 section 8), so they are negated.
-func convertSource(sd fbchrony.SourceData) observe.Source {
+func convertSource(sd *rpySourceData) observe.Source {
 	s := observe.Source{
 		Mode:        modes[sd.Mode],
 		State:       states[sd.State],
 		Stratum:     int(sd.Stratum),
 		Poll:        int(sd.Poll),
 		Reach:       uint8(sd.Reachability),
-		Offset:      slowPositive(sd.LatestMeas),
-		OffsetError: sd.LatestMeasErr,
+		Offset:      slowPositive(sd.LatestMeas.float64()),
+		OffsetError: sd.LatestMeasErr.float64(),
 	}
 	if s.State == "" {
 		s.State = observe.StateUnreachable
@@ -334,24 +262,24 @@ func convertSource(sd fbchrony.SourceData) observe.Source {
 // convertTracking maps chronyc tracking. Its "System time" is the
 // correction still to apply: positive when the clock is slow, observe's sign
 // already; "Last offset" is positive when the clock was fast and is negated.
-func convertTracking(t fbchrony.Tracking, sources []observe.Source) observe.Tracking {
+func convertTracking(t *rpyTracking, sources []observe.Source) observe.Tracking {
 	out := observe.Tracking{
 		RefID:             fmt.Sprintf("%08X", t.RefID),
 		Stratum:           int(t.Stratum),
 		Leap:              observe.Leap(t.LeapStatus),
-		SystemOffset:      t.CurrentCorrection, // chronyc: positive prints "slow"
-		LastOffset:        slowPositive(t.LastOffset),
-		RMSOffset:         t.RMSOffset,
-		Frequency:         t.FreqPPM,
-		ResidualFrequency: t.ResidFreqPPM,
-		Skew:              t.SkewPPM,
-		RootDelay:         t.RootDelay,
-		RootDispersion:    t.RootDispersion,
-		UpdateInterval:    t.LastUpdateInterval,
-		RefTime:           t.RefTime.UTC(),
+		SystemOffset:      t.CurrentCorrection.float64(), // chronyc: positive prints "slow"
+		LastOffset:        slowPositive(t.LastOffset.float64()),
+		RMSOffset:         t.RMSOffset.float64(),
+		Frequency:         t.FreqPPM.float64(),
+		ResidualFrequency: t.ResidFreqPPM.float64(),
+		Skew:              t.SkewPPM.float64(),
+		RootDelay:         t.RootDelay.float64(),
+		RootDispersion:    t.RootDispersion.float64(),
+		UpdateInterval:    t.LastUpdateInterval.float64(),
+		RefTime:           t.RefTime.time().UTC(),
 	}
-	if t.IPAddr != nil && !t.IPAddr.IsUnspecified() {
-		out.RefName = t.IPAddr.String()
+	if ip := t.IPAddr.ToNetIP(); ip != nil && !ip.IsUnspecified() {
+		out.RefName = ip.String()
 		for _, s := range sources {
 			if s.Address == out.RefName && s.Name != "" {
 				out.RefName = s.Name

@@ -112,18 +112,18 @@ func TestQueryFaults(t *testing.T) {
 		replies [][]byte
 		want    string
 	}{
-		{"no answer", nil, "tracking request: connection.Read failed"},
+		{"no answer", nil, "tracking request: receive: i/o timeout"},
 		{"empty datagram", [][]byte{{}}, "tracking request: malformed reply: no data received"},
 		{"truncated header", [][]byte{tracking[:10]}, "tracking request: reply of 10 bytes, shorter than its 28-byte header"},
 		{"not chronyd", [][]byte{[]byte("HTTP/1.0 400")}, "tracking request: not a chronyd reply"},
-		{"truncated body", [][]byte{tracking[:40]}, "tracking request: malformed reply"},
+		{"truncated body", [][]byte{tracking[:40]}, "tracking request: reply data of 12 bytes, shorter than the 76 expected: malformed reply"},
 		{"unauthorised", [][]byte{badStatus}, "UNAUTH"},
-		{"sources reply to tracking", [][]byte{sources}, "tracking request: unexpected reply *chrony.ReplySources"},
+		{"sources reply to tracking", [][]byte{sources}, "tracking request: unexpected reply type 2, not 5: malformed reply"},
 		{"other command echoed", [][]byte{wrongCommand}, "tracking request: reply is for command 14"},
 		{"implausible source count", [][]byte{tracking, nSources(1 << 31)}, "chronyd reports 2147483648 sources, more than the 1024"},
 		{"source count all ones", [][]byte{tracking, nSources(1<<32 - 1)}, "chronyd reports 4294967295 sources, more than the 1024"},
 		{"one source too many", [][]byte{tracking, nSources(1025)}, "chronyd reports 1025 sources, more than the 1024"},
-		{"silent after sources", [][]byte{tracking, sources}, "source 0 request: connection.Read failed"},
+		{"silent after sources", [][]byte{tracking, sources}, "source 0 request: receive: i/o timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := query(&replayConn{replies: tc.replies}, &observe.Daemon{})

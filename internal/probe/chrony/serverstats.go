@@ -16,19 +16,34 @@ import (
 // Each chrony version answers with the newest reply it knows: serverstats2
 // (4.0), serverstats3 (4.2; chronyd 4.3 sends it) or serverstats4 (4.4).
 func serverStats(conn io.ReadWriter) (*observe.ServerStats, error) {
-	c := &fbchrony.Client{Connection: &replyChecker{ReadWriter: conn}}
-	resp, err := request[fbchrony.ResponsePacket](c, fbchrony.NewServerStatsPacket(), "serverstats", -1)
+	c := acquire(conn)
+	defer c.release()
+	return c.serverStats()
+}
+
+func (c *client) serverStats() (*observe.ServerStats, error) {
+	const what = "serverstats"
+	c.request(cmdServerStats, requestLen)
+	typ, body, err := c.exchange(0, what, -1)
 	if err != nil {
 		return nil, err
 	}
-	switch r := resp.(type) {
-	case *fbchrony.ReplyServerStats:
+	switch typ {
+	case fbchrony.RpyServerStats:
+		if err := decode(body, &c.stats1, what, -1); err != nil {
+			return nil, err
+		}
+		r := &c.stats1
 		return &observe.ServerStats{
 			NTPPacketsReceived: uint64(r.NTPHits), NTPPacketsDropped: uint64(r.NTPDrops),
 			CommandPacketsReceived: uint64(r.CMDHits), CommandPacketsDropped: uint64(r.CMDDrops),
 			ClientLogRecordsDropped: uint64(r.LogDrops),
 		}, nil
-	case *fbchrony.ReplyServerStats2:
+	case fbchrony.RpyServerStats2:
+		if err := decode(body, &c.stats2, what, -1); err != nil {
+			return nil, err
+		}
+		r := &c.stats2
 		return &observe.ServerStats{
 			NTPPacketsReceived: uint64(r.NTPHits), NTPPacketsDropped: uint64(r.NTPDrops),
 			CommandPacketsReceived: uint64(r.CMDHits), CommandPacketsDropped: uint64(r.CMDDrops),
@@ -36,7 +51,11 @@ func serverStats(conn io.ReadWriter) (*observe.ServerStats, error) {
 			NTSKEConnectionsAccepted: uint64(r.NKEHits), NTSKEConnectionsDropped: uint64(r.NKEDrops),
 			AuthenticatedNTPPackets: uint64(r.NTPAuthHits),
 		}, nil
-	case *fbchrony.ReplyServerStats3:
+	case fbchrony.RpyServerStats3:
+		if err := decode(body, &c.stats3, what, -1); err != nil {
+			return nil, err
+		}
+		r := &c.stats3
 		return &observe.ServerStats{
 			NTPPacketsReceived: uint64(r.NTPHits), NTPPacketsDropped: uint64(r.NTPDrops),
 			CommandPacketsReceived: uint64(r.CMDHits), CommandPacketsDropped: uint64(r.CMDDrops),
@@ -45,7 +64,11 @@ func serverStats(conn io.ReadWriter) (*observe.ServerStats, error) {
 			AuthenticatedNTPPackets: uint64(r.NTPAuthHits), InterleavedNTPPackets: uint64(r.NTPInterleavedHits),
 			NTPTimestampsHeld: uint64(r.NTPTimestamps), NTPTimestampSpanSeconds: uint64(r.NTPSpanSeconds),
 		}, nil
-	case *fbchrony.ReplyServerStats4:
+	case fbchrony.RpyServerStats4:
+		if err := decode(body, &c.stats4, what, -1); err != nil {
+			return nil, err
+		}
+		r := &c.stats4
 		return &observe.ServerStats{
 			NTPPacketsReceived: r.NTPHits, NTPPacketsDropped: r.NTPDrops,
 			CommandPacketsReceived: r.CMDHits, CommandPacketsDropped: r.CMDDrops,
@@ -60,5 +83,5 @@ func serverStats(conn io.ReadWriter) (*observe.ServerStats, error) {
 			},
 		}, nil
 	}
-	return nil, fmt.Errorf("serverstats request: unexpected reply %T: %w", resp, errMalformed)
+	return nil, fmt.Errorf("serverstats request: unexpected reply type %d: %w", uint16(typ), errMalformed)
 }
