@@ -13,7 +13,9 @@
 # tree as the Makefile builds bin/ntphealth (with its LEAN_TAGS); with
 # BASE=REV also ntphealth from that git revision (with its Makefile's
 # LEAN_TAGS, if any), as a third command, so a before/after comparison runs
-# in the same invocation. Starts
+# in the same invocation. Each ntphealth runs twice a round: with an empty
+# config (the defaults: "check") and with deploy/ntphealth.yaml, the file
+# the .deb installs ("shipped": YAML to parse, every key set). Starts
 # a private chronyd (lib.sh: "local stratum 2" and NSOURCES unanswered
 # loopback servers, so check reads every source; never touches the clock)
 # and prints the binaries' sizes, then the runner's table and ratios.
@@ -46,13 +48,16 @@ if [[ -n ${BASE:-} ]]; then
 fi
 
 start_chronyd
-check_args="check --config $WORK/empty.yaml --chrony $CHRONY_ADDR --push-url @PUSH@"
-cmds=("floor=$WORK/floor @PUSH@" "check=$WORK/ntphealth $check_args")
-[[ -n ${BASE:-} ]] && cmds+=("base=$WORK/ntphealth-base $check_args")
+# With no config file (the defaults), and with the one the .deb installs
+# as /etc/ntphealth/ntphealth.yaml (every key, at its default).
+cp "$root/deploy/ntphealth.yaml" "$WORK/shipped.yaml"
+args() { echo "check --config $WORK/$1.yaml --chrony $CHRONY_ADDR --push-url @PUSH@"; }
+cmds=("floor=$WORK/floor @PUSH@" "check=$WORK/ntphealth $(args empty)" "shipped=$WORK/ntphealth $(args shipped)")
+[[ -n ${BASE:-} ]] && cmds+=("base=$WORK/ntphealth-base $(args empty)" "base-shipped=$WORK/ntphealth-base $(args shipped)")
 
 echo "== chronyd $CHRONY_ADDR ($NSOURCES sources); go $(go env GOVERSION); $(nproc) CPUs"
 printf 'binary size: floor %d, ntphealth %d' "$(stat -c %s "$WORK/floor")" "$(stat -c %s "$WORK/ntphealth")"
 [[ -n ${BASE:-} ]] && printf ', ntphealth at %s (base) %d' "$BASE" "$(stat -c %s "$WORK/ntphealth-base")"
 echo " bytes"
-"$WORK/ntphealth" check --config "$WORK/empty.yaml" --chrony "$CHRONY_ADDR" --format nagios --no-push || true
+"$WORK/ntphealth" $(args shipped | sed 's/--push-url @PUSH@/--no-push/') --format nagios || true
 "$WORK/oneshot" -n "$RUNS" -warmup "$WARMUP" "${cmds[@]}"
