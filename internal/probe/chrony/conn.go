@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,15 @@ const unixScheme = "unix://"
 // answer; cleanup removes it.
 func dial(ctx context.Context, address string) (conn net.Conn, cleanup func(), err error) {
 	if !strings.HasPrefix(address, unixScheme) {
+		if ap, err := netip.ParseAddrPort(address); err == nil {
+			// An address, not a name (127.0.0.1:323): nothing to
+			// resolve, and the resolver's lists are not made each round.
+			conn, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(ap))
+			if err != nil {
+				return nil, nil, err
+			}
+			return conn, func() {}, nil
+		}
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, "udp", address)
 		if err != nil {
