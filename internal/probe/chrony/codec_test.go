@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	fbchrony "github.com/facebook/time/ntp/chrony"
@@ -260,5 +261,64 @@ func TestClientReuseKeepsDaemons(t *testing.T) {
 	}
 	if after, _ := json.Marshal(second); !bytes.Equal(before, after) {
 		t.Errorf("the second round's daemon changed with the third round:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// TestServerStatsAsFacebook: each serverstats reply chronyd may send
+// (serverstats to serverstats4) is read as facebook/time's client reads it.
+func TestServerStatsAsFacebook(t *testing.T) {
+	for _, tc := range []struct {
+		typ    fbchrony.ReplyType
+		fields int // uint32, or uint64 for serverstats4
+	}{{fbchrony.RpyServerStats, 5}, {fbchrony.RpyServerStats2, 8}, {fbchrony.RpyServerStats3, 11}, {fbchrony.RpyServerStats4, 17}} {
+		r := make([]byte, replyHeadSize, 256)
+		r[0], r[1] = protoVersion, pktTypeReply
+		binary.BigEndian.PutUint16(r[4:], uint16(cmdServerStats))
+		binary.BigEndian.PutUint16(r[6:], uint16(tc.typ))
+		for i := range tc.fields {
+			if tc.typ == fbchrony.RpyServerStats4 {
+				r = binary.BigEndian.AppendUint64(r, uint64(i+1)<<33|uint64(i+1))
+			} else {
+				r = binary.BigEndian.AppendUint32(r, uint32(i+1)*1000003)
+			}
+		}
+		got, err := serverStats(&replayConn{replies: [][]byte{r}})
+		if err != nil {
+			t.Fatalf("reply type %d: %v", tc.typ, err)
+		}
+		var want *observe.ServerStats
+		switch fb := fbDecode(t, r).(type) {
+		case *fbchrony.ReplyServerStats:
+			s := fb.ServerStats
+			want = &observe.ServerStats{NTPPacketsReceived: uint64(s.NTPHits), CommandPacketsReceived: uint64(s.CMDHits),
+				NTPPacketsDropped: uint64(s.NTPDrops), CommandPacketsDropped: uint64(s.CMDDrops), ClientLogRecordsDropped: uint64(s.LogDrops)}
+		case *fbchrony.ReplyServerStats2:
+			s := fb.ServerStats2
+			want = &observe.ServerStats{NTPPacketsReceived: uint64(s.NTPHits), NTSKEConnectionsAccepted: uint64(s.NKEHits), CommandPacketsReceived: uint64(s.CMDHits),
+				NTPPacketsDropped: uint64(s.NTPDrops), NTSKEConnectionsDropped: uint64(s.NKEDrops), CommandPacketsDropped: uint64(s.CMDDrops),
+				ClientLogRecordsDropped: uint64(s.LogDrops), AuthenticatedNTPPackets: uint64(s.NTPAuthHits)}
+		case *fbchrony.ReplyServerStats3:
+			s := fb.ServerStats3
+			want = &observe.ServerStats{NTPPacketsReceived: uint64(s.NTPHits), NTSKEConnectionsAccepted: uint64(s.NKEHits), CommandPacketsReceived: uint64(s.CMDHits),
+				NTPPacketsDropped: uint64(s.NTPDrops), NTSKEConnectionsDropped: uint64(s.NKEDrops), CommandPacketsDropped: uint64(s.CMDDrops),
+				ClientLogRecordsDropped: uint64(s.LogDrops), AuthenticatedNTPPackets: uint64(s.NTPAuthHits), InterleavedNTPPackets: uint64(s.NTPInterleavedHits),
+				NTPTimestampsHeld: uint64(s.NTPTimestamps), NTPTimestampSpanSeconds: uint64(s.NTPSpanSeconds)}
+		case *fbchrony.ReplyServerStats4:
+			s := fb.ServerStats4
+			want = &observe.ServerStats{NTPPacketsReceived: s.NTPHits, NTSKEConnectionsAccepted: s.NKEHits, CommandPacketsReceived: s.CMDHits,
+				NTPPacketsDropped: s.NTPDrops, NTSKEConnectionsDropped: s.NKEDrops, CommandPacketsDropped: s.CMDDrops,
+				ClientLogRecordsDropped: s.LogDrops, AuthenticatedNTPPackets: s.NTPAuthHits, InterleavedNTPPackets: s.NTPInterleavedHits,
+				NTPTimestampsHeld: s.NTPTimestamps, NTPTimestampSpanSeconds: s.NTPSpanSeconds,
+				Timestamps: &observe.ServerTimestamps{DaemonRX: s.NTPDaemonRxtimestamps, DaemonTX: s.NTPDaemonTxtimestamps,
+					KernelRX: s.NTPKernelRxtimestamps, KernelTX: s.NTPKernelTxtimestamps, HardwareRX: s.NTPHwRxTimestamps, HardwareTX: s.NTPHwTxTimestamps}}
+		}
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(want)
+		if !bytes.Equal(g, w) {
+			t.Errorf("reply type %d:\n got %s\nwant %s", tc.typ, g, w)
+		}
+		if _, err := serverStats(&replayConn{replies: [][]byte{r[:len(r)-1]}}); err == nil || !strings.Contains(err.Error(), "shorter than") {
+			t.Errorf("reply type %d cut short: %v", tc.typ, err)
+		}
 	}
 }
