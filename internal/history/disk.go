@@ -89,7 +89,8 @@ type disk struct {
 	moved                       string
 	movedAt                     time.Time
 	checked                     health.Check
-	stale                       bool // checked needs rebuilding
+	stale                       bool   // checked needs rebuilding
+	readErr                     string // the last failed read, logged
 }
 
 // Open returns a store that keeps its history in dir/FileName as well as
@@ -207,7 +208,8 @@ func (d *disk) tryOpen(s *Store, load bool) error {
 	return nil
 }
 
-// load reads the file into the (empty) store and aggregates the minutes a
+// load reads the source names and the newest rounds (recentKept, and the
+// open minute's) into the (empty) store, and aggregates the minutes a
 // crash left without an aggregate.
 func (d *disk) load(ctx context.Context, s *Store) error {
 	rows, err := d.conn.QueryContext(ctx, "SELECT id, name FROM sources ORDER BY id")
@@ -240,87 +242,60 @@ func (d *disk) load(ctx context.Context, s *Store) error {
 	if !newest.Valid {
 		return nil
 	}
-	rows, err = d.conn.QueryContext(ctx, "SELECT t, status, offset_s, max_error_s, frequency_ppm, skew_ppm, sources FROM rounds WHERE t >= ? ORDER BY t",
-		newest.Int64-int64(RoundsKept))
+	s.open = minuteOf(newest.Int64)
+	err = d.scanRounds(ctx, s, roundCols, min(newest.Int64-int64(recentKept), s.open*1e9), math.MaxInt64, func(r *Round) {
+		r.Sources = slices.Clone(r.Sources)
+		s.rounds = append(s.rounds, *r)
+	})
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var r Round
-		var st int64
-		var off, maxErr, freq, skew sql.NullFloat64
-		var blob []byte
-		if err := rows.Scan(&r.T, &st, &off, &maxErr, &freq, &skew, &blob); err != nil {
-			rows.Close()
-			return err
-		}
-		r.Status = health.Status(st)
-		if off.Valid {
-			r.Valid, r.Offset, r.MaxError = true, off.Float64, maxErr.Float64
-			r.Frequency, r.Skew = float32(freq.Float64), float32(skew.Float64)
-			r.Sources = decodeSources(blob)
-		}
-		s.rounds = append(s.rounds, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows, err = d.conn.QueryContext(ctx, "SELECT * FROM minutes WHERE t >= ? ORDER BY t",
-		newest.Int64/1e9-int64(MinutesKept/time.Second))
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var m Minute
-		var rounds, valid, worst int64
-		var f [13]sql.NullFloat64
-		var blob []byte
-		if err := rows.Scan(&m.T, &rounds, &valid, &worst, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &f[8], &f[9], &f[10], &f[11], &f[12], &blob); err != nil {
-			rows.Close()
-			return err
-		}
-		m.Rounds, m.Valid, m.Worst = uint16(rounds), uint16(valid), health.Status(worst)
-		for i, p := range []*float32{&m.OffMean, &m.OffMin, &m.OffMax, &m.AbsMin, &m.AbsMax, &m.AbsMean, &m.AbsP99,
-			&m.ErrMin, &m.ErrMax, &m.ErrMean, &m.ErrP99, &m.Freq, &m.Skew} {
-			*p = float32(f[i].Float64)
-		}
-		m.Sources = decodeSources(blob)
-		s.minutes = append(s.minutes, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(s.rounds) == 0 {
-		return nil
-	}
-	s.open = minuteOf(s.rounds[len(s.rounds)-1].T)
 	// A kill between a round and its minute's aggregate leaves a minute
-	// without one: make it now.
-	var missing []Minute
-	for i := 0; i < len(s.rounds); {
-		m := minuteOf(s.rounds[i].T)
-		j := i
-		for j < len(s.rounds) && minuteOf(s.rounds[j].T) == m {
-			j++
+	// without one: make it now, from its rounds in the file.
+	missing, err := d.conn.QueryContext(ctx, `SELECT DISTINCT t / 60000000000 * 60 AS m FROM rounds WHERE t >= ? AND t < ?
+		EXCEPT SELECT t FROM minutes ORDER BY m`, max(newest.Int64-int64(RoundsKept), 0), s.open*1e9)
+	if err != nil {
+		return err
+	}
+	var ms []int64
+	for missing.Next() {
+		var m int64
+		if err := missing.Scan(&m); err != nil {
+			missing.Close()
+			return err
 		}
-		if m != s.open && !s.hasMinute(m) {
-			missing = append(missing, aggregateRounds(m, s.rounds[i:j]))
+		ms = append(ms, m)
+	}
+	missing.Close()
+	if err := missing.Err(); err != nil {
+		return err
+	}
+	var rs []Round
+	for _, m := range ms {
+		rs = rs[:0]
+		err := d.scanRounds(ctx, s, roundCols, m*1e9, (m+60)*1e9, func(r *Round) {
+			r.Sources = slices.Clone(r.Sources)
+			rs = append(rs, *r)
+		})
+		if err != nil {
+			return err
 		}
-		i = j
+		if len(rs) > 0 {
+			s.putMinute(aggregateRounds(m, rs))
+		}
 	}
-	for _, m := range missing {
-		s.putMinute(m)
+	d.lastPrune = newest.Int64
+	if len(s.minutes) > 0 {
+		d.unsavedMinute = s.minutes[0].T
+		if err := d.flush(s, false); err != nil {
+			return err
+		}
 	}
-	d.lastPrune = s.rounds[len(s.rounds)-1].T
-	if len(missing) > 0 {
-		d.unsavedMinute = missing[0].T
-		return d.flush(s, false)
-	}
+	s.trim()
 	return nil
 }
 
+// hasMinute says whether the minute starting at m (Unix s) is aggregated.
 func (s *Store) hasMinute(m int64) bool {
 	_, ok := slices.BinarySearchFunc(s.minutes, m, func(a Minute, t int64) int {
 		switch {
@@ -331,6 +306,9 @@ func (s *Store) hasMinute(m int64) bool {
 		}
 		return 0
 	})
+	if !ok && s.disk != nil {
+		ok = s.disk.count(s, "SELECT count(*) FROM minutes WHERE t >= ? AND t <= ?", m, m) > 0
+	}
 	return ok
 }
 
@@ -437,20 +415,6 @@ func encodeSources(b []byte, src []SourceOffset) []byte {
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(so.Offset))
 	}
 	return b
-}
-
-// decodeSources reads what encodeSources wrote; a damaged tail is dropped.
-func decodeSources(b []byte) []SourceOffset {
-	var out []SourceOffset
-	for len(b) > 0 {
-		id, n := binary.Uvarint(b)
-		if n <= 0 || len(b) < n+4 || id >= maxNames {
-			break
-		}
-		out = append(out, SourceOffset{ID: uint16(id), Offset: math.Float32frombits(binary.LittleEndian.Uint32(b[n:]))})
-		b = b[n+4:]
-	}
-	return out
 }
 
 // handle deals with a failed write: a corrupt file is moved aside and the

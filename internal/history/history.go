@@ -3,10 +3,25 @@
 // a restart loses nothing: every round for RoundsKept (48 h), then 1-minute
 // aggregates for MinutesKept (90 days).
 //
-// A Store always holds its whole history in memory (that is what the page
-// and /history read, without touching the disk) and, when it has a
-// directory, writes every round to an SQLite file there (FileName) as it
-// comes, so that a restart, or a kill -9, finds it again.
+// With a directory (Open), the SQLite file there (FileName) is the
+// history: every round is written to it as it comes, so that a restart, or
+// a kill -9, finds it again, and the queries (Series, Count, Percentiles,
+// ADEV, Rounds) read it on demand, a row at a time, folding the rows into
+// their buckets as they come (ADEV, which reads it all, at most every
+// adevRefresh). Memory keeps only the newest rounds (recentKept, 5 min:
+// the open minute is aggregated from them), the minutes closed since the
+// last hourly write, and the source names: under 1 MiB of Go heap whatever
+// the age of the history (TestHeapBounded: 0.16 MiB after 90 days at a 1
+// s interval with MaxSources sources). While the file cannot be written
+// (a full disk), memory keeps what it lacks, within the memory-only bounds
+// below, and writes it at the next retry; a failure longer than
+// MemoryRoundsKept loses the older rounds' detail (their minutes stay).
+//
+// Without a directory (Memory), the history lives in memory only, for
+// MemoryRoundsKept (1 h) of rounds and MemoryMinutesKept (7 days) of
+// minutes: at most 4.5 MiB at a 1 s interval with MaxSources sources,
+// about 2 MiB with three (see MemoryRoundsKept). The full 48 h and 90 days
+// need a state directory.
 //
 // Why SQLite (modernc.org/sqlite, a pure-Go translation of SQLite: no cgo,
 // so the ARM builds stay static) and not bbolt, the other pure-Go embedded
@@ -14,7 +29,7 @@
 // own transaction cost bbolt (NoSync) 40 µs and 17 KiB of Go heap (61
 // allocations: a copy-on-write page set and a fresh 4 KiB meta page per
 // commit), against SQLite's 54 µs and 200 B; the budget is 100 µs and 2
-// KiB a round (BenchmarkRecord: 37-66 µs, 1.0-1.7 KiB with everything this
+// KiB a round (BenchmarkRecord: 22-40 µs, 0.6-1.3 KiB with everything this
 // store does). SQLite in WAL mode with synchronous=NORMAL commits by
 // appending to its log, without an fsync per round (an SD card would not
 // thank us for one every second), and a process killed at any point loses
@@ -56,6 +71,26 @@ const (
 	MaxSources = 16
 	// maxNames bounds the table of source names.
 	maxNames = 4096
+)
+
+// Memory bounds. A round in memory takes 72 bytes and 8 per source, a
+// minute 104 and 8 per source (TestMemorySizes): at a 1 s interval with
+// MaxSources sources, 3,600 rounds of 200 B (0.7 MiB) and 10,080 minutes
+// of 232 B (2.2 MiB), 2.9 MiB, plus the slices' spare capacity (trim
+// copies a slice once half of it is dropped): under 4.5 MiB
+// (TestHeapBoundedMemory measures 3.7 MiB). With three sources, 96 and 128
+// B: 1.6 MiB, under 2.5 MiB with the spare capacity.
+const (
+	// MemoryRoundsKept is how long a memory-only store keeps every round,
+	// and how long a store whose file cannot be written keeps the rounds
+	// the file lacks.
+	MemoryRoundsKept = time.Hour
+	// MemoryMinutesKept is the same for the 1-minute aggregates.
+	MemoryMinutesKept = 7 * 24 * time.Hour
+	// recentKept is how long a store with a file keeps its newest rounds
+	// in memory (besides those the file lacks): the open minute and a
+	// little more.
+	recentKept = 5 * time.Minute
 )
 
 // FileName is the store's file in its directory.
@@ -122,9 +157,16 @@ type Options struct {
 // Store is the history. It is safe for concurrent use: the check loop
 // records, HTTP handlers read.
 type Store struct {
-	mu      sync.RWMutex
-	rounds  []Round  // sorted by T; within RoundsKept of the newest
-	minutes []Minute // sorted by T; within MinutesKept of the newest round
+	// mu serialises everything: the file has one connection, which the
+	// queries read through too.
+	mu sync.Mutex
+	// rounds are the newest rounds, sorted by T: within MemoryRoundsKept
+	// of the newest without a file; with one, within recentKept, and
+	// those the file lacks.
+	rounds []Round
+	// minutes are sorted by T: within MemoryMinutesKept of the newest
+	// round without a file; with one, those the file lacks.
+	minutes []Minute
 	names   []string // source names by ID
 	ids     map[string]uint16
 	// open is the minute (Unix s) of the newest round, not yet aggregated;
@@ -133,6 +175,10 @@ type Store struct {
 
 	disk *disk // nil: memory only
 	opts Options
+	// scratch holds the sources of a round or minute read from the file.
+	scratch [MaxSources]SourceOffset
+	// adevCache is ADEV's result, with a file.
+	adevCache adevCache
 }
 
 // Memory returns a store that keeps its history in memory only.
@@ -153,8 +199,8 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Record keeps one report: in memory at once, and on disk when the store
-// has a directory. It returns the "history" check (false for a memory-only
+// Record keeps one report: in memory, and in the file when the store has
+// a directory. It returns the "history" check (false for a memory-only
 // store): OK while the file is written, WARNING while it cannot be (disk
 // full, read-only, locked by another process), when the history lives in
 // memory only until the writes succeed again. It never fails otherwise.
@@ -164,9 +210,11 @@ func (s *Store) Record(r health.Report) (health.Check, bool) {
 	rd := s.roundOf(r)
 	done := s.add(rd)
 	if s.disk == nil {
+		s.trim()
 		return health.Check{}, false
 	}
 	s.disk.save(s, rd, done)
+	s.trim()
 	return s.disk.check(s), true
 }
 
@@ -215,8 +263,8 @@ func (s *Store) id(name string) (uint16, bool) {
 	return id, true
 }
 
-// add puts a round in memory, aggregates the minute it closes and trims
-// what fell out of the retention. It returns the minutes it aggregated.
+// add puts a round in memory and aggregates the minute it closes. It
+// returns the minutes it aggregated.
 func (s *Store) add(rd Round) []Minute {
 	i := len(s.rounds)
 	if i > 0 && s.rounds[i-1].T >= rd.T { // a stepped clock: keep the order
@@ -238,7 +286,6 @@ func (s *Store) add(rd Round) []Minute {
 		}
 	}
 	s.open = m
-	s.trim()
 	return done
 }
 
@@ -251,11 +298,23 @@ func minuteOf(t int64) int64 {
 	return sec - ((sec%60)+60)%60
 }
 
-// trim drops rounds and minutes older than their retention, counted from
-// the newest round.
+// trim drops from memory what it need not keep: without a file, rounds
+// and minutes older than MemoryRoundsKept and MemoryMinutesKept, counted
+// from the newest round; with one, rounds older than recentKept and the
+// minutes written, except what the file lacks (within those same bounds).
+// The rounds of the open minute stay.
 func (s *Store) trim() {
+	if len(s.rounds) == 0 {
+		return
+	}
 	newest := s.rounds[len(s.rounds)-1].T
-	cut := newest - int64(RoundsKept)
+	cut := newest - int64(MemoryRoundsKept)
+	mcut := newest/1e9 - int64(MemoryMinutesKept/time.Second)
+	if s.disk != nil {
+		cut = max(cut, min(newest-int64(recentKept), s.disk.unsavedRound))
+		mcut = max(mcut, s.disk.unsavedMinute)
+	}
+	cut = min(cut, s.open*1e9)
 	k := sort.Search(len(s.rounds), func(i int) bool { return s.rounds[i].T >= cut })
 	if k > 0 {
 		if k > cap(s.rounds)/2 {
@@ -264,14 +323,14 @@ func (s *Store) trim() {
 			s.rounds = s.rounds[k:]
 		}
 	}
-	mcut := newest/1e9 - int64(MinutesKept/time.Second)
 	k = sort.Search(len(s.minutes), func(i int) bool { return s.minutes[i].T >= mcut })
-	if k > 0 {
-		if k > cap(s.minutes)/2 {
-			s.minutes = append(make([]Minute, 0, len(s.minutes)-k+len(s.minutes)/4+16), s.minutes[k:]...)
-		} else {
-			s.minutes = s.minutes[k:]
-		}
+	switch {
+	case k == len(s.minutes) && cap(s.minutes) > 64:
+		s.minutes = nil // a long failure is over: give the memory back
+	case k > 0 && k > cap(s.minutes)/2:
+		s.minutes = append(make([]Minute, 0, len(s.minutes)-k+len(s.minutes)/4+16), s.minutes[k:]...)
+	case k > 0:
+		s.minutes = s.minutes[k:]
 	}
 }
 
@@ -385,11 +444,28 @@ func (s *Store) name(id uint16) string {
 	return "?"
 }
 
-// Counts returns how many rounds and minutes the store holds.
+// Counts returns how many rounds and minutes the store holds, in memory
+// and in its file.
 func (s *Store) Counts() (rounds, minutes int) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.rounds), len(s.minutes)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rounds, minutes = len(s.rounds), len(s.minutes)
+	if s.disk == nil || len(s.rounds) == 0 {
+		return rounds, minutes
+	}
+	newest := s.rounds[len(s.rounds)-1].T
+	rounds += int(s.disk.count(s, "SELECT count(*) FROM rounds WHERE t >= ? AND t < ?", newest-int64(RoundsKept), s.rounds[0].T))
+	mhi := int64(math.MaxInt64) // the minutes in memory are newer than those in the file
+	if len(s.minutes) > 0 {
+		mhi = s.minutes[0].T
+	}
+	minutes += int(s.disk.count(s, "SELECT count(*) FROM minutes WHERE t >= ? AND t < ?", s.minuteFloor(), mhi))
+	return rounds, minutes
+}
+
+// minuteFloor is the oldest minute kept (Unix s); call with rounds.
+func (s *Store) minuteFloor() int64 {
+	return s.rounds[len(s.rounds)-1].T/1e9 - int64(MinutesKept/time.Second)
 }
 
 // Path is the store's file; "" for a memory-only store.

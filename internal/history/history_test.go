@@ -96,37 +96,56 @@ func TestMemoryAggregates(t *testing.T) {
 	}
 }
 
-// TestRetention: rounds go after 48 h, minutes after 90 days; a range
-// beyond the rounds is served from the minutes.
+// TestRetention: with a file, rounds go after 48 h and minutes after 90
+// days; in memory only, after MemoryRoundsKept and MemoryMinutesKept. A
+// range beyond the rounds is served from the minutes.
 func TestRetention(t *testing.T) {
-	s := Memory()
-	start := t0
-	// 100 days at 10 min intervals (the minutes), then 49 h at 30 s.
-	for tm := start; tm.Before(start.Add(100 * 24 * time.Hour)); tm = tm.Add(10 * time.Minute) {
-		s.Record(report(tm, 1e-6))
-	}
-	end := start.Add(100 * 24 * time.Hour)
-	for tm := end; tm.Before(end.Add(49 * time.Hour)); tm = tm.Add(30 * time.Second) {
-		s.Record(report(tm, 2e-6))
-	}
-	newest := s.rounds[len(s.rounds)-1].T
-	if oldest := s.rounds[0].T; newest-oldest > int64(RoundsKept) {
-		t.Errorf("rounds span %s, want at most %s", time.Duration(newest-oldest), RoundsKept)
-	}
-	if span := newest/1e9 - s.minutes[0].T; span > int64(MinutesKept/time.Second)+60 {
-		t.Errorf("minutes span %s, want at most %s", time.Duration(span)*time.Second, MinutesKept)
-	}
-	now := time.Unix(0, newest)
-	month := s.Series(now.Add(-30*24*time.Hour), now, time.Hour)
-	if month.Resolution != ResolutionMinute || len(month.Points) < 700 {
-		t.Errorf("30 days: %s, %d points", month.Resolution, len(month.Points))
-	}
-	ps := s.Percentiles(now, []time.Duration{time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour})
-	if ps[0].Resolution != ResolutionRound || ps[3].Resolution != ResolutionMinute || ps[3].Count < 4000 {
-		t.Errorf("percentiles %+v", ps)
-	}
-	if ps[3].Covered < 29*24*time.Hour {
-		t.Errorf("30 d covered %s", ps[3].Covered)
+	for _, tc := range []struct {
+		name            string
+		open            func() *Store
+		rounds, minutes time.Duration // kept
+	}{
+		{"file", func() *Store { return Open(t.TempDir(), Options{}) }, RoundsKept, MinutesKept},
+		{"memory", Memory, MemoryRoundsKept, MemoryMinutesKept},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.open()
+			defer s.Close()
+			start := t0
+			// 100 days at 10 min intervals (the minutes), then 49 h at 30 s.
+			for tm := start; tm.Before(start.Add(100 * 24 * time.Hour)); tm = tm.Add(10 * time.Minute) {
+				s.Record(report(tm, 1e-6))
+			}
+			end := start.Add(100 * 24 * time.Hour)
+			for tm := end; tm.Before(end.Add(49 * time.Hour)); tm = tm.Add(30 * time.Second) {
+				s.Record(report(tm, 2e-6))
+			}
+			oldest, now, ok := s.Span()
+			newest := now.UnixNano()
+			first, _ := s.firstRound()
+			if span := time.Duration(newest - first); !ok || span > tc.rounds || span < tc.rounds-30*time.Second {
+				t.Errorf("rounds span %s, want %s (less one interval at most)", span, tc.rounds)
+			}
+			mfirst, _, _ := s.minuteSpan()
+			if span := time.Duration(newest/1e9-mfirst) * time.Second; span > tc.minutes+time.Minute || span < tc.minutes-10*time.Minute {
+				t.Errorf("minutes span %s, want %s (within a minute, and 10 min less at most)", span, tc.minutes)
+			}
+			if !oldest.Equal(time.Unix(mfirst, 0)) {
+				t.Errorf("Span starts at %s, want the first minute %s", oldest, time.Unix(mfirst, 0))
+			}
+			days := min(tc.minutes, 30*24*time.Hour)
+			month := s.Series(now.Add(-30*24*time.Hour), now, time.Hour)
+			if want := int(days/time.Hour) - 1; month.Resolution != ResolutionMinute || len(month.Points) < want {
+				t.Errorf("30 days: %s, %d points, want %d", month.Resolution, len(month.Points), want)
+			}
+			ps := s.Percentiles(now, []time.Duration{time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour})
+			if want := int(days/(10*time.Minute)) - 60; ps[0].Resolution != ResolutionRound || ps[3].Resolution != ResolutionMinute || ps[3].Count < want {
+				t.Errorf("percentiles %+v, want %d rounds in 30 d", ps, want)
+			}
+			if ps[3].Covered < days-24*time.Hour {
+				t.Errorf("30 d covered %s, want %s", ps[3].Covered, days)
+			}
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"context"
 	"math"
 	"slices"
 	"sort"
@@ -85,53 +86,146 @@ func minuteCell(m *Minute) cell {
 		sources: m.Sources}
 }
 
+// eachRound calls f for each round with from <= T < to (Unix ns), oldest
+// first: from the file up to the first one in memory, then from memory.
+// With sources false, a round read from the file has no Sources. f must
+// not keep r.Sources.
+func (s *Store) eachRound(from, to int64, sources bool, f func(r *Round)) {
+	if len(s.rounds) == 0 {
+		return
+	}
+	from = max(from, s.rounds[len(s.rounds)-1].T-int64(RoundsKept))
+	if mem := s.rounds[0].T; s.disk != nil && from < min(to, mem) {
+		s.disk.readRounds(s, from, min(to, mem), sources, f)
+	}
+	rs := s.roundsIn(from, to)
+	for i := range rs {
+		f(&rs[i])
+	}
+}
+
+// eachMinute calls f for each minute that overlaps [from, to) (Unix ns),
+// oldest first: from the file (the columns cols: the others are 0) and
+// from memory, memory's when both have it; with open, then the open
+// minute, aggregated from its rounds. f must not keep m.Sources.
+func (s *Store) eachMinute(from, to int64, open bool, cols string, f func(m *Minute)) {
+	if len(s.rounds) == 0 {
+		return
+	}
+	lo := max(floorDiv(from-60e9, 1e9)+1, s.minuteFloor()) // (T+60)·1e9 > from
+	hi := -floorDiv(-to, 1e9)                              // T·1e9 < to
+	i := sort.Search(len(s.minutes), func(k int) bool { return s.minutes[k].T >= lo })
+	j := sort.Search(len(s.minutes), func(k int) bool { return s.minutes[k].T >= hi })
+	ms := s.minutes[i:j]
+	last := int64(math.MinInt64)
+	emit := func(m *Minute) {
+		last = m.T
+		f(m)
+	}
+	k := 0
+	if s.disk != nil {
+		s.disk.readMinutes(s, cols, lo, hi, func(m *Minute) {
+			for k < len(ms) && ms[k].T < m.T {
+				emit(&ms[k])
+				k++
+			}
+			if k < len(ms) && ms[k].T == m.T {
+				return
+			}
+			emit(m)
+		})
+	}
+	for ; k < len(ms); k++ {
+		emit(&ms[k])
+	}
+	if open && s.open > last && s.open >= lo && s.open < hi {
+		if m, ok := s.aggregate(s.open); ok {
+			f(&m)
+		}
+	}
+}
+
+// firstRound is the oldest round's time (Unix ns); false without rounds.
+func (s *Store) firstRound() (int64, bool) {
+	if len(s.rounds) == 0 {
+		return 0, false
+	}
+	first := s.rounds[0].T
+	if s.disk != nil {
+		if t, ok := s.disk.scalar(s, "SELECT min(t) FROM rounds WHERE t >= ?", s.rounds[len(s.rounds)-1].T-int64(RoundsKept)); ok {
+			first = min(first, t)
+		}
+	}
+	return first, true
+}
+
+// minuteSpan is the first and the last closed minute (Unix s); false
+// without any.
+func (s *Store) minuteSpan() (first, last int64, ok bool) {
+	if len(s.rounds) == 0 {
+		return 0, 0, false
+	}
+	first, last = math.MaxInt64, math.MinInt64
+	if n := len(s.minutes); n > 0 {
+		first, last, ok = s.minutes[0].T, s.minutes[n-1].T, true
+	}
+	if s.disk != nil {
+		floor := s.minuteFloor()
+		if t, found := s.disk.scalar(s, "SELECT min(t) FROM minutes WHERE t >= ?", floor); found {
+			first, ok = min(first, t), true
+		}
+		if t, found := s.disk.scalar(s, "SELECT max(t) FROM minutes WHERE t >= ?", floor); found {
+			last, ok = max(last, t), true
+		}
+	}
+	return first, last, ok
+}
+
 // useRounds says whether [from, ...) is served from the rounds: when it
 // starts within them (with 10 minutes to spare, so that the "48 h" view
 // stays at full resolution) or no minute is older than the first round's
 // (the minutes then hold nothing the rounds do not).
 func (s *Store) useRounds(from int64) bool {
-	if len(s.rounds) == 0 {
-		return len(s.minutes) == 0
+	first, ok := s.firstRound()
+	mfirst, _, mok := s.minuteSpan()
+	if !ok {
+		return !mok
 	}
-	first := s.rounds[0].T
 	if from >= first-int64(10*time.Minute) {
 		return true
 	}
-	return len(s.minutes) == 0 || s.minutes[0].T >= minuteOf(first)
+	return !mok || mfirst >= minuteOf(first)
 }
 
 // cells calls f for each round or minute in [from, to), oldest first, and
 // returns the resolution used. Minutes end with the open minute,
-// aggregated from its rounds on the fly.
-func (s *Store) cells(from, to int64, f func(c *cell)) string {
+// aggregated from its rounds on the fly. With sources false, cells of
+// rounds read from the file have no sources.
+func (s *Store) cells(from, to int64, sources bool, f func(c *cell)) string {
 	if s.useRounds(from) {
-		rs := s.roundsIn(from, to)
-		for i := range rs {
-			next := rs[i].T
-			if i+1 < len(rs) {
-				next = rs[i+1].T
+		// A round's cell ends at the next round: hold one back.
+		var pend Round
+		var pendSrc [MaxSources]SourceOffset
+		has := false
+		s.eachRound(from, to, sources, func(r *Round) {
+			if has {
+				c := roundCell(&pend, r.T)
+				f(&c)
 			}
-			c := roundCell(&rs[i], next)
+			pend = *r
+			pend.Sources = pendSrc[:copy(pendSrc[:], r.Sources)]
+			has = true
+		})
+		if has {
+			c := roundCell(&pend, pend.T)
 			f(&c)
 		}
 		return ResolutionRound
 	}
-	i := sort.Search(len(s.minutes), func(k int) bool { return s.minutes[k].T*1e9 >= minuteOf(from)*1e9 })
-	last := int64(math.MinInt64)
-	for ; i < len(s.minutes) && s.minutes[i].T*1e9 < to; i++ {
-		if s.minutes[i].T*1e9+60e9 <= from {
-			continue
-		}
-		c := minuteCell(&s.minutes[i])
-		last = s.minutes[i].T
+	s.eachMinute(from, to, true, minuteCols, func(m *Minute) {
+		c := minuteCell(m)
 		f(&c)
-	}
-	if s.open > last && s.open*1e9 < to && (s.open+60)*1e9 > from {
-		if m, ok := s.aggregate(s.open); ok {
-			c := minuteCell(&m)
-			f(&c)
-		}
-	}
+	})
 	return ResolutionMinute
 }
 
@@ -143,8 +237,8 @@ const MaxPoints = 10000
 // minute as its own point. At most MaxPoints points: the rest are left off
 // (callers check the count first with Count).
 func (s *Store) Series(from, to time.Time, step time.Duration) Series {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	out := Series{From: from, To: to, Step: step}
 	var acc *bucket
 	var b bucket
@@ -155,7 +249,7 @@ func (s *Store) Series(from, to time.Time, step time.Duration) Series {
 		acc = nil
 	}
 	st := int64(step)
-	out.Resolution = s.cells(from.UnixNano(), to.UnixNano(), func(c *cell) {
+	out.Resolution = s.cells(from.UnixNano(), to.UnixNano(), true, func(c *cell) {
 		start, end := c.t, c.end
 		if st > 0 {
 			start = floorDiv(c.t, st) * st
@@ -180,11 +274,11 @@ func (s *Store) Series(from, to time.Time, step time.Duration) Series {
 // Count returns how many points Series(from, to, step) would return,
 // without building them.
 func (s *Store) Count(from, to time.Time, step time.Duration) (n int, resolution string) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	last := int64(math.MinInt64)
 	st := int64(step)
-	resolution = s.cells(from.UnixNano(), to.UnixNano(), func(c *cell) {
+	resolution = s.cells(from.UnixNano(), to.UnixNano(), false, func(c *cell) {
 		k := c.t
 		if st > 0 {
 			k = floorDiv(c.t, st)
@@ -275,22 +369,17 @@ func (b *bucket) point(s *Store) Point {
 // Span returns the times of the oldest and the newest record; false when
 // the store is empty.
 func (s *Store) Span() (oldest, newest time.Time, ok bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	switch {
-	case len(s.rounds) == 0 && len(s.minutes) == 0:
-		return
-	case len(s.minutes) > 0 && (len(s.rounds) == 0 || s.minutes[0].T < minuteOf(s.rounds[0].T)):
-		oldest = time.Unix(s.minutes[0].T, 0)
-	default:
-		oldest = time.Unix(0, s.rounds[0].T)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	first, ok := s.firstRound()
+	if !ok {
+		return oldest, newest, false
 	}
-	if len(s.rounds) > 0 {
-		newest = time.Unix(0, s.rounds[len(s.rounds)-1].T)
-	} else {
-		newest = time.Unix(s.minutes[len(s.minutes)-1].T+60, 0)
+	oldest = time.Unix(0, first)
+	if m, _, mok := s.minuteSpan(); mok && m < minuteOf(first) {
+		oldest = time.Unix(m, 0)
 	}
-	return oldest, newest, true
+	return oldest, time.Unix(0, s.rounds[len(s.rounds)-1].T), true
 }
 
 // Percentiles is ntpviz's summary for one window: p50, p95, p99 and max of
@@ -315,83 +404,119 @@ type Percentiles struct {
 var Quantiles = [4]float64{0.50, 0.95, 0.99, 1}
 
 // Percentiles returns the summary for each window, ending at end.
+//
+// The windows served from rounds are read in one pass over the longest of
+// them, and those served from minutes likewise.
 func (s *Store) Percentiles(end time.Time, windows []time.Duration) []Percentiles {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := make([]Percentiles, 0, len(windows))
-	var a, b, c, d []float64
-	for _, w := range windows {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	type acc struct {
+		from, first    int64
+		count          int
+		a, b, c, d     []float64
+		absMax, errMax float64
+	}
+	accs := make([]acc, len(windows))
+	out := make([]Percentiles, len(windows))
+	to := end.UnixNano() + 1
+	var byRound, byMinute []*acc
+	roundFrom, minuteFrom := int64(math.MaxInt64), int64(math.MaxInt64)
+	for i, w := range windows {
 		nan := math.NaN()
-		p := Percentiles{Window: w, Abs: [4]float64{nan, nan, nan, nan}, Err: [4]float64{nan, nan, nan, nan}}
-		from, to := end.Add(-w).UnixNano(), end.UnixNano()+1
-		a, b, c, d = a[:0], b[:0], c[:0], d[:0]
-		first := int64(math.MaxInt64)
-		var absMax, errMax float64
-		if s.useRounds(from) {
-			p.Resolution = ResolutionRound
-			for _, r := range s.roundsIn(from, to) {
-				first = min(first, r.T)
-				if r.Valid {
-					a = append(a, math.Abs(r.Offset))
-					b = append(b, r.MaxError)
-				}
-			}
-			c, d = a, b
-			p.Count = len(a)
+		out[i] = Percentiles{Window: w, Abs: [4]float64{nan, nan, nan, nan}, Err: [4]float64{nan, nan, nan, nan}}
+		a := &accs[i]
+		a.from, a.first = end.Add(-w).UnixNano(), math.MaxInt64
+		if s.useRounds(a.from) {
+			out[i].Resolution = ResolutionRound
+			byRound = append(byRound, a)
+			roundFrom = min(roundFrom, a.from)
 		} else {
-			p.Resolution = ResolutionMinute
-			s.minutesIn(from, to, func(m *Minute) {
-				first = min(first, max(m.T*1e9, from))
-				if m.Valid == 0 {
-					return
+			out[i].Resolution = ResolutionMinute
+			byMinute = append(byMinute, a)
+			minuteFrom = min(minuteFrom, a.from)
+		}
+	}
+	if len(byRound) > 0 {
+		s.eachRound(roundFrom, to, false, func(r *Round) {
+			for _, a := range byRound {
+				if r.T < a.from {
+					continue
 				}
-				p.Count += int(m.Valid)
-				a = append(a, float64(m.AbsMean))
-				b = append(b, float64(m.ErrMean))
-				c = append(c, float64(m.AbsP99))
-				d = append(d, float64(m.ErrP99))
-				absMax, errMax = max(absMax, float64(m.AbsMax)), max(errMax, float64(m.ErrMax))
-			})
-		}
-		if first != math.MaxInt64 {
-			p.Covered = time.Duration(to - 1 - first)
-		}
-		if len(a) > 0 {
-			if p.Resolution == ResolutionRound {
-				qa, qb := quantiles(a, 0.50, 0.95, 0.99, 1), quantiles(b, 0.50, 0.95, 0.99, 1)
-				p.Abs = [4]float64{qa[0], qa[1], qa[2], qa[3]}
-				p.Err = [4]float64{qb[0], qb[1], qb[2], qb[3]}
-			} else {
-				qa, qb := quantiles(a, 0.50, 0.95), quantiles(b, 0.50, 0.95)
-				p.Abs = [4]float64{qa[0], qa[1], quantiles(c, 0.99)[0], absMax}
-				p.Err = [4]float64{qb[0], qb[1], quantiles(d, 0.99)[0], errMax}
+				a.first = min(a.first, r.T)
+				if r.Valid {
+					a.a = append(a.a, math.Abs(r.Offset))
+					a.b = append(a.b, r.MaxError)
+				}
 			}
+		})
+	}
+	if len(byMinute) > 0 {
+		s.eachMinute(minuteFrom, to, true, minuteColsPct, func(m *Minute) {
+			for _, a := range byMinute {
+				if (m.T+60)*1e9 <= a.from {
+					continue
+				}
+				a.first = min(a.first, max(m.T*1e9, a.from))
+				if m.Valid == 0 {
+					continue
+				}
+				a.count += int(m.Valid)
+				a.a = append(a.a, float64(m.AbsMean))
+				a.b = append(a.b, float64(m.ErrMean))
+				a.c = append(a.c, float64(m.AbsP99))
+				a.d = append(a.d, float64(m.ErrP99))
+				a.absMax, a.errMax = max(a.absMax, float64(m.AbsMax)), max(a.errMax, float64(m.ErrMax))
+			}
+		})
+	}
+	for i := range out {
+		p, a := &out[i], &accs[i]
+		if a.first != math.MaxInt64 {
+			p.Covered = time.Duration(to - 1 - a.first)
 		}
-		out = append(out, p)
+		if p.Resolution == ResolutionRound {
+			p.Count = len(a.a)
+		} else {
+			p.Count = a.count
+		}
+		if len(a.a) == 0 {
+			continue
+		}
+		if p.Resolution == ResolutionRound {
+			qa, qb := quantiles(a.a, 0.50, 0.95, 0.99, 1), quantiles(a.b, 0.50, 0.95, 0.99, 1)
+			p.Abs = [4]float64{qa[0], qa[1], qa[2], qa[3]}
+			p.Err = [4]float64{qb[0], qb[1], qb[2], qb[3]}
+		} else {
+			qa, qb := quantiles(a.a, 0.50, 0.95), quantiles(a.b, 0.50, 0.95)
+			p.Abs = [4]float64{qa[0], qa[1], quantiles(a.c, 0.99)[0], a.absMax}
+			p.Err = [4]float64{qb[0], qb[1], quantiles(a.d, 0.99)[0], a.errMax}
+		}
 	}
 	return out
 }
 
-// minutesIn calls f for the minutes in [from, to) and the open one.
-func (s *Store) minutesIn(from, to int64, f func(m *Minute)) {
-	i := sort.Search(len(s.minutes), func(k int) bool { return (s.minutes[k].T+60)*1e9 > from })
-	last := int64(math.MinInt64)
-	for ; i < len(s.minutes) && s.minutes[i].T*1e9 < to; i++ {
-		last = s.minutes[i].T
-		f(&s.minutes[i])
-	}
-	if s.open > last && s.open*1e9 < to && (s.open+60)*1e9 > from {
-		if m, ok := s.aggregate(s.open); ok {
-			f(&m)
-		}
-	}
-}
-
 // Rounds returns a copy of the newest n rounds, oldest first.
 func (s *Store) Rounds(n int) []Round {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return slices.Clone(s.rounds[max(len(s.rounds)-n, 0):])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := slices.Clone(s.rounds[max(len(s.rounds)-n, 0):])
+	if more := n - len(out); more > 0 && s.disk != nil && len(s.rounds) > 0 {
+		floor := s.rounds[len(s.rounds)-1].T - int64(RoundsKept)
+		from, ok := s.disk.scalar(s, "SELECT t FROM rounds WHERE t >= ? AND t < ? ORDER BY t DESC LIMIT 1 OFFSET ?", floor, s.rounds[0].T, more-1)
+		if !ok {
+			from = floor
+		}
+		var older []Round
+		err := s.disk.scanRounds(context.Background(), s, roundCols, from, s.rounds[0].T, func(r *Round) {
+			r.Sources = slices.Clone(r.Sources)
+			older = append(older, *r)
+		})
+		if err != nil {
+			s.disk.readFailed(s, err)
+		}
+		out = append(older, out...)
+	}
+	return out
 }
 
 // quantiles returns the nearest-rank quantiles qs (ascending, 0 < q <= 1)

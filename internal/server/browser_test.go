@@ -67,7 +67,7 @@ func runChromium(t *testing.T, bin string, args ...string) []byte {
 // as an artifact (and, with -docs-screenshot, as docs/status-page.png).
 func TestStatusPageInChromium(t *testing.T) {
 	bin := chromium(t)
-	st := monthState(time.Now())
+	st := monthState(t, time.Now())
 	latest, _ := st.Latest()
 	srv := newLoopbackServer(t, New(st, Options{Version: "test", Refresh: 30 * time.Second}))
 

@@ -17,7 +17,7 @@ import (
 // marks, and the holdover check above them all.
 func TestPageHistory(t *testing.T) {
 	end := time.Date(2026, 8, 30, 12, 0, 0, 0, time.UTC)
-	h := New(monthState(end), Options{})
+	h := New(monthState(t, end), Options{})
 	for _, w := range []string{"6h", "48h", "30d"} {
 		body := get(t, h, http.MethodGet, "/?window="+w).Body.String()
 		for _, want := range []string{
@@ -52,7 +52,7 @@ func TestPageHistory(t *testing.T) {
 		t.Error("the 6-hour view does not use every round")
 	}
 	// ADEV spans from the interval to a day.
-	rounds, minutes := monthState(end).Store().ADEV()
+	rounds, minutes := monthState(t, end).Store().ADEV()
 	if len(rounds) == 0 || rounds[0].Tau != 30 || len(minutes) == 0 || minutes[len(minutes)-1].Tau != 86400 {
 		t.Errorf("ADEV taus: rounds %v, minutes %v", rounds, minutes)
 	}
@@ -80,7 +80,7 @@ func BenchmarkPage30Days(b *testing.B) {
 	for _, interval := range []time.Duration{30 * time.Second, time.Second} {
 		b.Run("interval="+interval.String(), func(b *testing.B) {
 			end := time.Now()
-			st := NewStateWith(monthStore(30, interval, end))
+			st := NewStateWith(monthStore(b, 30, interval, end))
 			st.Update(monthReport(end, rand.New(rand.NewPCG(7, 8)), false))
 			h := New(st, Options{})
 			b.ReportAllocs()

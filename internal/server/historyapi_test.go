@@ -40,7 +40,7 @@ func getHistory(t *testing.T, h http.Handler, query string) (int, historyAnswer)
 
 func TestHistoryAPI(t *testing.T) {
 	end := time.Date(2026, 8, 30, 12, 0, 0, 0, time.UTC)
-	h := New(monthState(end), Options{})
+	h := New(monthState(t, end), Options{})
 
 	// Default: the last 6 h, every round (720 at 30 s, within 1000).
 	code, a := getHistory(t, h, "")

@@ -3,6 +3,7 @@ package server
 import (
 	"math"
 	"math/rand/v2"
+	"testing"
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/health"
@@ -45,13 +46,15 @@ func monthReport(t time.Time, rng *rand.Rand, lost bool) health.Report {
 	return r
 }
 
-// monthStore is a store holding days of history ending at end: one round
-// a minute up to the last 48 h, then every interval (the same minute rows
-// a full minute makes, much faster to build). The PPS is lost for three
-// hours twelve days before the end and for twenty minutes five hours before
-// it.
-func monthStore(days int, interval time.Duration, end time.Time) *history.Store {
-	st := history.Memory()
+// monthStore is a store, with its file in a temporary directory (a
+// memory-only store keeps 7 days), holding days of history ending at end:
+// one round a minute up to the last 48 h, then every interval (the same
+// minute rows a full minute makes, much faster to build). The PPS is lost
+// for three hours twelve days before the end and for twenty minutes five
+// hours before it.
+func monthStore(tb testing.TB, days int, interval time.Duration, end time.Time) *history.Store {
+	st := history.Open(tb.TempDir(), history.Options{})
+	tb.Cleanup(func() { st.Close() })
 	fillMonth(st, days, interval, end)
 	return st
 }
@@ -75,8 +78,8 @@ func fillMonth(st *history.Store, days int, interval time.Duration, end time.Tim
 
 // monthState is a State showing a month of history, its latest report the
 // last round.
-func monthState(end time.Time) *State {
-	st := NewStateWith(monthStore(30, 30*time.Second, end))
+func monthState(tb testing.TB, end time.Time) *State {
+	st := NewStateWith(monthStore(tb, 30, 30*time.Second, end))
 	rep := monthReport(end, rand.New(rand.NewPCG(5, 6)), false)
 	rep.Summary = "OK: PPS* stratum 1, clock 212 ns behind reference, max error 2.6 µs"
 	st.Update(rep)

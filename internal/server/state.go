@@ -39,9 +39,9 @@ type PushStats struct {
 }
 
 // State holds what the daemon knows: the latest report, its history (a
-// history.Store: rounds for 48 h, minutes for 90 days, in memory and
-// perhaps on disk) and push counters. It is safe for concurrent use; the
-// check loop calls Update and RecordPush while HTTP handlers read.
+// history.Store: rounds for 48 h and minutes for 90 days in its file, 1 h
+// and 7 days without one) and push counters. It is safe for concurrent
+// use; the check loop calls Update and RecordPush while HTTP handlers read.
 type State struct {
 	mu     sync.RWMutex
 	latest health.Report
