@@ -76,3 +76,45 @@ func TestFullDisk(t *testing.T) {
 		t.Errorf("reopened: %d rounds, want %d (none lost to the full disk)", r, n)
 	}
 }
+
+// TestFailingDiskBounded: while the file cannot be written, memory keeps
+// what it lacks for MemoryRoundsKept of rounds (and their minutes), no
+// more; once it can, the file gets the last hour of rounds and every
+// minute.
+func TestFailingDiskBounded(t *testing.T) {
+	parent := t.TempDir()
+	blocker := parent + "/state"
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil { // a file where the directory should be
+		t.Fatal(err)
+	}
+	now := t0
+	s := Open(blocker, Options{Now: func() time.Time { return now }, RetryEvery: 3 * time.Hour})
+	defer s.Close()
+	const n = 2 * 3600 // 2 h at 1 s
+	for i := range n {
+		now = t0.Add(time.Duration(i) * time.Second)
+		if c, _ := s.Record(report(now, 1e-6)); c.Status != health.Warning {
+			t.Fatalf("round %d: history check %+v", i, c)
+		}
+	}
+	r, m := s.Counts()
+	if wantR := int(MemoryRoundsKept/time.Second) + 1; r != wantR || m != n/60-1 {
+		t.Errorf("memory holds %d rounds and %d minutes, want %d and %d", r, m, wantR, n/60-1)
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(3 * time.Hour) // a retry is due
+	if c, _ := s.Record(report(t0.Add(n*time.Second), 1e-6)); c.Status != health.OK {
+		t.Fatalf("the directory can be made, a retry due: %+v", c)
+	}
+	if r := len(s.rounds); r > int(recentKept/time.Second)+60 {
+		t.Errorf("memory still holds %d rounds once written", r)
+	}
+	s.Close()
+	s2 := Open(blocker, Options{})
+	defer s2.Close()
+	if r, m := s2.Counts(); r != int(MemoryRoundsKept/time.Second)+2 || m != n/60 {
+		t.Errorf("the file holds %d rounds and %d minutes, want %d and %d", r, m, MemoryRoundsKept/time.Second+2, n/60)
+	}
+}
