@@ -24,51 +24,9 @@ import (
 // token is planted in every push URL; it must never be printed.
 const token = "s3cr3tT0k3n"
 
-// push is one request a Kuma receiver got.
-type push struct{ status, msg, ping string }
-
-// kuma is an httptest receiver that answers as Uptime Kuma's push API does,
-// byte for byte (notifytest: server/routers/api-router.js): 200
-// {"ok":true} for a known token, 404 {"ok":false,"msg":"Monitor not found
-// or not active."} otherwise, express's 404 page for another method.
-type kuma struct {
-	*httptest.Server
-	mu     sync.Mutex
-	pushes []push
-}
-
-func newKuma(t *testing.T) *kuma {
-	k := &kuma{}
-	k.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet {
-			notifytest.KumaCannot(r.Method, r.URL.Path).Write(w)
-			return
-		}
-		if r.URL.Path != "/api/push/"+token {
-			notifytest.KumaNotFound().Write(w)
-			return
-		}
-		q := r.URL.Query()
-		k.mu.Lock()
-		k.pushes = append(k.pushes, push{q.Get("status"), q.Get("msg"), q.Get("ping")})
-		k.mu.Unlock()
-		notifytest.KumaOK().Write(w)
-	}))
-	t.Cleanup(k.Close)
-	return k
-}
-
-func (k *kuma) url() string { return k.URL + "/api/push/" + token + "?status=up&msg=OK&ping=" }
-
-func (k *kuma) last(t *testing.T) push {
-	t.Helper()
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if len(k.pushes) == 0 {
-		t.Fatal("no push received")
-	}
-	return k.pushes[len(k.pushes)-1]
-}
+// newKuma is a local Kuma for token (notifytest: Kuma's answers, byte for
+// byte).
+func newKuma(t *testing.T) *notifytest.KumaReceiver { return notifytest.NewKumaReceiver(t, token) }
 
 // runCheck runs "ntphealth check --format json" in-process and decodes the report.
 func runCheck(t *testing.T, args ...string) (int, health.Report, string) {
@@ -117,16 +75,16 @@ func TestCheckScenarios(t *testing.T) {
 		c.WaitFor(t, 30*time.Second, selected("PPS"))
 		k := newKuma(t)
 		for _, addr := range []string{c.UDPAddr(), c.UnixAddr()} {
-			code, r, _ := runCheck(t, "--chrony", addr, "--push-url", k.url())
+			code, r, _ := runCheck(t, "--chrony", addr, "--push-url", k.PushURL())
 			if code != 0 || !strings.HasPrefix(r.Summary, "OK: PPS* stratum 1, clock ") {
 				t.Errorf("%s: exit %d, summary %q", addr, code, r.Summary)
 			}
-			p := k.last(t)
-			if p.status != "up" || p.msg != r.Summary {
+			p := k.Last(t)
+			if p.Status != "up" || p.Msg != r.Summary {
 				t.Errorf("pushed %+v, want up with the summary %q", p, r.Summary)
 			}
-			if n, err := strconv.Atoi(p.ping); err != nil || n < 1 {
-				t.Errorf("ping %q, want a whole number of µs >= 1 (Kuma drops anything else)", p.ping)
+			if n, err := strconv.Atoi(p.Ping); err != nil || n < 1 {
+				t.Errorf("ping %q, want a whole number of µs >= 1 (Kuma drops anything else)", p.Ping)
 			}
 			if len(r.Push) != 1 || !r.Push[0].OK || r.Push[0].Sent != "up" || !strings.Contains(r.Push[0].Target, "/api/push/****") {
 				t.Errorf("push result %+v", r.Push)
@@ -142,21 +100,21 @@ func TestCheckScenarios(t *testing.T) {
 			return selected("127.0.0.1")(d) && d.Tracking.RefName == "127.0.0.1"
 		})
 		k := newKuma(t)
-		code, r, _ := runCheck(t, "--chrony", c.UDPAddr(), "--push-url", k.url())
+		code, r, _ := runCheck(t, "--chrony", c.UDPAddr(), "--push-url", k.PushURL())
 		want := regexp.MustCompile(`^WARNING: (GPS not selected \(reach [0-7]+, last sample \d+ s ago\), )?PPS not selected \(reach [0-7]+, last sample \d+ s ago\).*; synced to 127\.0\.0\.1$`)
 		if code != 1 || !want.MatchString(r.Summary) {
 			t.Errorf("exit %d, summary %q, want 1 and %s", code, r.Summary, want)
 		}
-		if p := k.last(t); p.status != "up" || p.msg != r.Summary {
+		if p := k.Last(t); p.Status != "up" || p.Msg != r.Summary {
 			t.Errorf("pushed %+v, want up (WARNING maps to up by default) with the summary", p)
 		}
 		// warning: down maps the same verdict to a down heartbeat.
 		cfg := filepath.Join(t.TempDir(), "ntphealth.yaml")
-		if err := os.WriteFile(cfg, []byte("push:\n  - url: "+k.url()+"\n    warning: down\n"), 0o600); err != nil {
+		if err := os.WriteFile(cfg, []byte("push:\n  - url: "+k.PushURL()+"\n    warning: down\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		code, _, _ = runCheck(t, "--config", cfg, "--chrony", c.UDPAddr())
-		if p := k.last(t); code != 1 || p.status != "down" {
+		if p := k.Last(t); code != 1 || p.Status != "down" {
 			t.Errorf("warning: down: exit %d, pushed %+v", code, p)
 		}
 	})
@@ -165,11 +123,11 @@ func TestCheckScenarios(t *testing.T) {
 		c := chronytest.Start(t, chronytest.Options{LocalStratum: 10, UnreachableServer: true})
 		c.WaitFor(t, 20*time.Second, func(d *observe.Daemon) bool { return d.Error == "" && d.Tracking.RefID == "7F7F0101" })
 		k := newKuma(t)
-		code, r, _ := runCheck(t, "--chrony", c.UDPAddr(), "--push-url", k.url())
+		code, r, _ := runCheck(t, "--chrony", c.UDPAddr(), "--push-url", k.PushURL())
 		if code != 2 || r.Summary != "CRITICAL: free-running on local clock (no source reachable)" {
 			t.Errorf("exit %d, summary %q", code, r.Summary)
 		}
-		if p := k.last(t); p.status != "down" || p.msg != r.Summary {
+		if p := k.Last(t); p.Status != "down" || p.Msg != r.Summary {
 			t.Errorf("pushed %+v", p)
 		}
 	})
@@ -180,13 +138,13 @@ func TestCheckScenarios(t *testing.T) {
 			return selected("PPS")(d) && d.Tracking.SystemOffset > 0.04
 		})
 		k := newKuma(t)
-		code, r, _ := runCheck(t, "--chrony", c.UDPAddr(), "--push-url", k.url())
+		code, r, _ := runCheck(t, "--chrony", c.UDPAddr(), "--push-url", k.PushURL())
 		if c, _ := r.Check("offset"); code != 2 || c.Status != health.Critical {
 			t.Errorf("exit %d, offset check %+v", code, c)
 		}
-		p := k.last(t)
-		n, err := strconv.Atoi(p.ping)
-		if p.status != "down" || err != nil || n < 40000 || n > 60000 {
+		p := k.Last(t)
+		n, err := strconv.Atoi(p.Ping)
+		if p.Status != "down" || err != nil || n < 40000 || n > 60000 {
 			t.Errorf("pushed %+v, want down with ping about 50000 (µs)", p)
 		}
 	})
@@ -196,11 +154,11 @@ func TestCheckScenarios(t *testing.T) {
 		c.Stop()
 		k := newKuma(t)
 		start := time.Now()
-		code, r, _ := runCheck(t, "--chrony", c.UDPAddr(), "--push-url", k.url())
+		code, r, _ := runCheck(t, "--chrony", c.UDPAddr(), "--push-url", k.PushURL())
 		if code != 2 || !strings.HasPrefix(r.Summary, "CRITICAL: chronyd not reachable at "+c.UDPAddr()) {
 			t.Errorf("exit %d, summary %q", code, r.Summary)
 		}
-		if p := k.last(t); p.status != "down" || p.ping != "" {
+		if p := k.Last(t); p.Status != "down" || p.Ping != "" {
 			t.Errorf("pushed %+v, want down without a ping", p)
 		}
 		t.Logf("check of a stopped chronyd took %v", time.Since(start))

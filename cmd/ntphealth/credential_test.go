@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ntphealth/ntphealth/internal/health"
+	"github.com/ntphealth/ntphealth/internal/notify/notifytest"
 )
 
 // TestCheckPushesToCredentialURL: the shipped units hand
@@ -18,15 +19,15 @@ import (
 func TestCheckPushesToCredentialURL(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
-		credential func(k *kuma) string // content of push-url
-		env        func(k *kuma) string // NTPHEALTH_PUSH_URL
-		config     string               // the push: part of the config
+		credential func(k *notifytest.KumaReceiver) string // content of push-url
+		env        func(k *notifytest.KumaReceiver) string // NTPHEALTH_PUSH_URL
+		config     string                                  // the push: part of the config
 	}{
-		{name: "credential", credential: func(k *kuma) string { return k.url() + "\n" }},
+		{name: "credential", credential: func(k *notifytest.KumaReceiver) string { return k.PushURL() + "\n" }},
 		{name: "blank credential, URL from the env file",
-			credential: func(*kuma) string { return "\n" },
-			env:        func(k *kuma) string { return k.url() }},
-		{name: "config names the credential", credential: func(k *kuma) string { return k.url() + "\n" },
+			credential: func(*notifytest.KumaReceiver) string { return "\n" },
+			env:        func(k *notifytest.KumaReceiver) string { return k.PushURL() }},
+		{name: "config names the credential", credential: func(k *notifytest.KumaReceiver) string { return k.PushURL() + "\n" },
 			config: "push:\n  - url_file: $CREDENTIALS_DIRECTORY/push-url\n    warning: down\n    timeout: 2s\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,8 +62,8 @@ func TestCheckPushesToCredentialURL(t *testing.T) {
 			if len(r.Push) != 1 || !r.Push[0].OK {
 				t.Fatalf("push results %+v, want one delivered push; stderr:\n%s", r.Push, stderr)
 			}
-			if got := k.last(t); got.status != "down" {
-				t.Errorf("Kuma got status=%q, want down", got.status)
+			if got := k.Last(t); got.Status != "down" {
+				t.Errorf("Kuma got status=%q, want down", got.Status)
 			}
 		})
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -205,48 +204,9 @@ func emptyConfig(t *testing.T) string {
 	return p
 }
 
-// push is one request the Kuma receiver accepted.
-type push struct{ status, msg, ping string }
-
-// kuma answers as Uptime Kuma's push API does (notifytest) and keeps what
-// it was sent.
-type kuma struct {
-	*httptest.Server
-	mu     sync.Mutex
-	pushes []push
-}
-
-func newKuma(t *testing.T) *kuma {
-	t.Helper()
-	k := &kuma{}
-	k.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet {
-			notifytest.KumaCannot(r.Method, r.URL.Path).Write(w)
-			return
-		}
-		if r.URL.Path != "/api/push/"+token {
-			notifytest.KumaNotFound().Write(w)
-			return
-		}
-		q := r.URL.Query()
-		k.mu.Lock()
-		k.pushes = append(k.pushes, push{q.Get("status"), q.Get("msg"), q.Get("ping")})
-		k.mu.Unlock()
-		notifytest.KumaOK().Write(w)
-	}))
-	t.Cleanup(k.Close)
-	return k
-}
-
-// url is the push URL as Kuma shows it, with its default query.
-func (k *kuma) url() string { return k.URL + "/api/push/" + token + "?status=up&msg=OK&ping=" }
-
-// received is a copy of the pushes so far.
-func (k *kuma) received() []push {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return slices.Clone(k.pushes)
-}
+// newKuma is a local Kuma for token (notifytest: Kuma's answers, byte for
+// byte).
+func newKuma(t *testing.T) *notifytest.KumaReceiver { return notifytest.NewKumaReceiver(t, token) }
 
 // selectedPPS holds when chronyd has selected the PPS refclock.
 func selectedPPS(d *observe.Daemon) bool {
@@ -291,30 +251,30 @@ func TestCheckAgainstChronyd(t *testing.T) {
 		t.Run(p.arch, func(t *testing.T) {
 			k := newKuma(t)
 			for _, addr := range []string{c.UDPAddr(), c.UnixAddr()} {
-				r, exit := check(t, &p, "--kernel=false", "--chrony", addr, "--push-url", k.url())
+				r, exit := check(t, &p, "--kernel=false", "--chrony", addr, "--push-url", k.PushURL())
 				t.Logf("%s: exit %d, %s", addr, exit, r.Summary)
 				if exit != 0 || r.Status != health.OK || !strings.HasPrefix(r.Summary, "OK: PPS* stratum 1, clock ") {
 					t.Errorf("%s: exit %d, %s %q; want 0, OK: PPS* stratum 1, ...", addr, exit, r.Status, r.Summary)
 				}
-				got := k.received()
+				got := k.Pushes()
 				if len(got) == 0 {
 					t.Fatalf("%s: Kuma received no push", addr)
 				}
 				last := got[len(got)-1]
-				if last.status != "up" || last.msg != r.Summary {
+				if last.Status != "up" || last.Msg != r.Summary {
 					t.Errorf("%s: pushed %+v, want up with the summary %q", addr, last, r.Summary)
 				}
-				if n, err := strconv.Atoi(last.ping); err != nil || n < 1 {
-					t.Errorf("%s: ping %q, want a whole number of µs >= 1", addr, last.ping)
+				if n, err := strconv.Atoi(last.Ping); err != nil || n < 1 {
+					t.Errorf("%s: ping %q, want a whole number of µs >= 1", addr, last.Ping)
 				}
 				if len(r.Push) != 1 || !r.Push[0].OK || r.Push[0].Sent != "up" || r.Push[0].Attempts != 1 {
 					t.Errorf("%s: push result %+v, want one, delivered up at the first attempt", addr, r.Push)
 				}
 			}
 
-			r, exit := check(t, &p, "--kernel=false", "--chrony", dead, "--push-url", k.url())
-			got := k.received()
-			if exit != 2 || r.Status != health.Critical || len(got) != 3 || got[2].status != "down" || got[2].msg != r.Summary {
+			r, exit := check(t, &p, "--kernel=false", "--chrony", dead, "--push-url", k.PushURL())
+			got := k.Pushes()
+			if exit != 2 || r.Status != health.Critical || len(got) != 3 || got[2].Status != "down" || got[2].Msg != r.Summary {
 				t.Errorf("nothing at %s: exit %d, %s %q, pushes %+v; want 2, CRITICAL and a third push, down", dead, exit, r.Status, r.Summary, got)
 			}
 		})
@@ -377,7 +337,7 @@ func TestRunServes(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			cmd := commandOf(t, ctx, &p, "ntphealthd", "run", "--config", emptyConfig(t), "--kernel=false", "--chrony", c.UDPAddr(),
-				"--push-url", k.url(), "--listen", listen, "--interval", "1s")
+				"--push-url", k.PushURL(), "--listen", listen, "--interval", "1s")
 			var stderr syncbuf.Buffer
 			cmd.Stdout, cmd.Stderr = &stderr, &stderr
 			if err := cmd.Start(); err != nil {
@@ -419,10 +379,10 @@ func TestRunServes(t *testing.T) {
 			if code, page, err := get(base + "/"); err != nil || code != http.StatusOK || !strings.Contains(page, "<svg") {
 				t.Errorf("status page: %d %v, want 200 with the chart:\n%.500s", code, err, page)
 			}
-			for time.Now().Before(deadline) && len(k.received()) < 2 {
+			for time.Now().Before(deadline) && len(k.Pushes()) < 2 {
 				time.Sleep(200 * time.Millisecond)
 			}
-			if got := k.received(); len(got) < 2 || got[len(got)-1].status != "up" {
+			if got := k.Pushes(); len(got) < 2 || got[len(got)-1].Status != "up" {
 				t.Errorf("pushes %+v, want one up a round", got)
 			}
 
