@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/ntphealth/ntphealth/internal/health"
 )
@@ -107,13 +108,23 @@ func (k *Kuma) Request(r health.Report) (string, string) {
 	if k.s.o.failing(r.Status) {
 		status = "down"
 	}
-	q := url.Values{}
-	q.Set("status", status)
-	q.Set("msg", truncate(oneLine(r.Summary), maxMsgBytes))
-	if v, ok := KumaPing(r, k.ping); ok {
-		q.Set("ping", v)
+	// The query url.Values.Encode makes (msg, ping, status: sorted), without
+	// its map and its sort at every push.
+	msg := url.QueryEscape(truncate(oneLine(r.Summary), maxMsgBytes))
+	ping, hasPing := KumaPing(r, k.ping)
+	u := k.url.String()
+	var b strings.Builder
+	b.Grow(len(u) + len("?msg=&ping=&status=") + len(msg) + len(ping) + len(status))
+	b.WriteString(u)
+	b.WriteString("?msg=")
+	b.WriteString(msg)
+	if hasPing {
+		b.WriteString("&ping=")
+		b.WriteString(url.QueryEscape(ping))
 	}
-	return k.url.String() + "?" + q.Encode(), status
+	b.WriteString("&status=")
+	b.WriteString(status)
+	return b.String(), status
 }
 
 // Notify pushes r to Kuma and checks its answer: {"ok":true} is success;
@@ -190,5 +201,18 @@ func KumaPing(r health.Report, p PingOptions) (string, bool) {
 	return strconv.FormatInt(int64(v), 10), true
 }
 
-// oneLine joins the lines of s with spaces.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine joins the lines of s with spaces, each run of white space one
+// space; a summary is one line already, and is returned as it is.
+func oneLine(s string) string {
+	space := true // a leading space is not one line
+	for _, r := range s {
+		if unicode.IsSpace(r) && (r != ' ' || space) {
+			return strings.Join(strings.Fields(s), " ")
+		}
+		space = unicode.IsSpace(r)
+	}
+	if space && s != "" {
+		return strings.Join(strings.Fields(s), " ")
+	}
+	return s
+}
