@@ -14,7 +14,7 @@ import (
 // hold the same (the memory-only one keeps 1 h of rounds, the other 48
 // h): raw and bucketed series over the last hour's rounds and over the
 // minutes, counts, percentiles, the Allan deviation of the minutes, the
-// span and the newest rounds.
+// span and the newest rounds (from memory, and from the file beyond it).
 func TestFileAnswersAsMemory(t *testing.T) {
 	mem := Memory()
 	file := Open(t.TempDir(), Options{})
@@ -77,6 +77,7 @@ func TestFileAnswersAsMemory(t *testing.T) {
 	}
 	same("ADEV minutes", fm, mm)
 	same("Rounds(100)", file.Rounds(100), mem.Rounds(100))
+	same("Rounds(1000)", file.Rounds(1000), mem.Rounds(1000)) // most of them from the file
 }
 
 // fmtPct prints percentiles so that NaNs compare equal.
