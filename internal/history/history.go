@@ -15,7 +15,10 @@
 // s interval with MaxSources sources). While the file cannot be written
 // (a full disk), memory keeps what it lacks, within the memory-only bounds
 // below, and writes it at the next retry; a failure longer than
-// MemoryRoundsKept loses the older rounds' detail (their minutes stay).
+// MemoryRoundsKept loses the older rounds' detail (their minutes stay). A
+// file found corrupt while running is moved aside as at Open, and the
+// fresh one starts from what memory holds (the last 5 minutes and what
+// was not written): the older history stays in the moved-aside file.
 //
 // Without a directory (Memory), the history lives in memory only, for
 // MemoryRoundsKept (1 h) of rounds and MemoryMinutesKept (7 days) of
