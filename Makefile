@@ -102,6 +102,10 @@ dist: dist-binaries
 		install -m 644 README.md deploy/ntphealth.yaml $$s/; \
 		install -m 644 deploy/systemd/ntphealth.service deploy/systemd/ntphealth-check.service \
 			deploy/systemd/ntphealth-check.timer $$s/systemd/; \
+		install -d -m 755 $$s/prometheus/tests $$s/grafana; \
+		install -m 644 deploy/prometheus/ntphealth.rules.yml $$s/prometheus/; \
+		install -m 644 deploy/prometheus/tests/ntphealth.rules.test.yml $$s/prometheus/tests/; \
+		install -m 644 deploy/grafana/ntphealth.json $$s/grafana/; \
 		tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$$SOURCE_DATE_EPOCH \
 			-I 'gzip -9n' -cf $(DIST)/$$n.tar.gz -C $(DIST)/build $$n; \
 		echo "$(DIST)/$$n.tar.gz"; \

@@ -53,11 +53,14 @@ var distBinaries = map[string]string{"ntphealth": "lean,nethttpomithttp2", "ntph
 // distFiles are what the tarballs hold besides the binaries, by their path
 // under the tarball's folder and their source in the repository.
 var distFiles = map[string]string{
-	"README.md":                       "../README.md",
-	"ntphealth.yaml":                  "ntphealth.yaml",
-	"systemd/ntphealth.service":       "systemd/ntphealth.service",
-	"systemd/ntphealth-check.service": "systemd/ntphealth-check.service",
-	"systemd/ntphealth-check.timer":   "systemd/ntphealth-check.timer",
+	"README.md":                                 "../README.md",
+	"ntphealth.yaml":                            "ntphealth.yaml",
+	"systemd/ntphealth.service":                 "systemd/ntphealth.service",
+	"systemd/ntphealth-check.service":           "systemd/ntphealth-check.service",
+	"systemd/ntphealth-check.timer":             "systemd/ntphealth-check.timer",
+	"prometheus/ntphealth.rules.yml":            "prometheus/ntphealth.rules.yml",
+	"prometheus/tests/ntphealth.rules.test.yml": "prometheus/tests/ntphealth.rules.test.yml",
+	"grafana/ntphealth.json":                    "grafana/ntphealth.json",
 }
 
 var (

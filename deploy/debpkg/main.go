@@ -40,6 +40,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) (string, error) {
 	fs.StringVar(&src.Config, "config", "deploy/ntphealth.yaml", "example config, installed as the conffile "+configPath)
 	fs.StringVar(&src.Readme, "readme", "README.md", "README installed in "+docDir)
 	fs.StringVar(&src.Scripts, "scripts", "deploy/debian", "directory of the maintainer scripts postinst, prerm, postrm")
+	fs.StringVar(&src.Examples, "examples", "deploy", "directory holding the Prometheus rules and the Grafana dashboard, installed under "+docDir+"/examples")
 	version := fs.String("version", os.Getenv("NTPHEALTH_VERSION"), "version, as git describe prints it (default $NTPHEALTH_VERSION, else git describe)")
 	arch := fs.String("arch", runtime.GOARCH, "GOARCH (arm7 for armhf) or Debian architecture")
 	out := fs.String("out", "dist", "directory the .deb is written to")

@@ -25,6 +25,12 @@ const (
 // units are the systemd unit files shipped, by name, from the units directory.
 var units = []string{"ntphealth.service", "ntphealth-check.service", "ntphealth-check.timer"}
 
+// examples are the fleet's files shipped under docDir/examples, by their
+// path in the examples directory (the repository's deploy/): Prometheus'
+// alerting rules with their unit tests (promtool test rules) and the
+// Grafana dashboard, as README's "Fleet with Prometheus" uses them.
+var examples = []string{"prometheus/ntphealth.rules.yml", "prometheus/tests/ntphealth.rules.test.yml", "grafana/ntphealth.json"}
+
 // sources names the files a package is made of, on the build machine.
 type sources struct {
 	Binary string // built ntphealth binary for the target architecture
@@ -36,6 +42,8 @@ type sources struct {
 	Config  string // example config, shipped as a conffile
 	Readme  string // README.md
 	Scripts string // directory holding postinst, prerm and postrm
+	// Examples is the directory holding the files named in examples.
+	Examples string
 }
 
 // check tells which source files are missing, all at once.
@@ -49,6 +57,9 @@ func (s sources) check() error {
 	}
 	for _, sc := range []string{"postinst", "prerm", "postrm"} {
 		paths = append(paths, filepath.Join(s.Scripts, sc))
+	}
+	for _, e := range examples {
+		paths = append(paths, filepath.Join(s.Examples, e))
 	}
 	var errs []error
 	for _, p := range paths {
@@ -77,6 +88,13 @@ func packageInfo(src sources, version, arch string, mtime time.Time) *nfpm.Info 
 		contents = append(contents, &files.Content{
 			Source:      filepath.Join(src.Units, u),
 			Destination: unitDir + "/" + u,
+			FileInfo:    &files.ContentFileInfo{Mode: 0o644},
+		})
+	}
+	for _, e := range examples {
+		contents = append(contents, &files.Content{
+			Source:      filepath.Join(src.Examples, e),
+			Destination: docDir + "/examples/" + e,
 			FileInfo:    &files.ContentFileInfo{Mode: 0o644},
 		})
 	}

@@ -27,12 +27,13 @@ func fixture(t *testing.T) sources {
 		return p
 	}
 	return sources{
-		Binary:  write("ntphealth", "#!/bin/sh\necho stand-in\n", 0o755),
-		Daemon:  write("ntphealthd", "#!/bin/sh\necho stand-in daemon\n", 0o755),
-		Config:  write("ntphealth.yaml", "# stand-in config\n", 0o644),
-		Readme:  write("README.md", "# stand-in\n", 0o644),
-		Units:   filepath.Join("..", "systemd"),
-		Scripts: filepath.Join("..", "debian"),
+		Binary:   write("ntphealth", "#!/bin/sh\necho stand-in\n", 0o755),
+		Daemon:   write("ntphealthd", "#!/bin/sh\necho stand-in daemon\n", 0o755),
+		Config:   write("ntphealth.yaml", "# stand-in config\n", 0o644),
+		Readme:   write("README.md", "# stand-in\n", 0o644),
+		Units:    filepath.Join("..", "systemd"),
+		Scripts:  filepath.Join("..", "debian"),
+		Examples: "..",
 	}
 }
 
@@ -40,7 +41,7 @@ func buildFixture(t *testing.T, src sources, extra ...string) string {
 	t.Helper()
 	args := []string{
 		"-binary", src.Binary, "-daemon", src.Daemon, "-config", src.Config, "-readme", src.Readme,
-		"-units", src.Units, "-scripts", src.Scripts,
+		"-units", src.Units, "-scripts", src.Scripts, "-examples", src.Examples,
 		"-version", "v1.2.3-4-gabc1234", "-arch", "amd64", "-out", t.TempDir(),
 	}
 	path, err := run(context.Background(), append(args, extra...), io.Discard)
@@ -91,6 +92,9 @@ func TestPackage(t *testing.T) {
 		{"-rw-r--r--", "./lib/systemd/system/ntphealth-check.timer"},
 		{"-rw-r--r--", "./etc/ntphealth/ntphealth.yaml"},
 		{"-rw-r--r--", "./usr/share/doc/ntphealth/README.md"},
+		{"-rw-r--r--", "./usr/share/doc/ntphealth/examples/prometheus/ntphealth.rules.yml"},
+		{"-rw-r--r--", "./usr/share/doc/ntphealth/examples/prometheus/tests/ntphealth.rules.test.yml"},
+		{"-rw-r--r--", "./usr/share/doc/ntphealth/examples/grafana/ntphealth.json"},
 	} {
 		found := false
 		for line := range strings.Lines(list) {
