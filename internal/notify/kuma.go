@@ -168,8 +168,10 @@ func (k *Kuma) check(a answer) error {
 }
 
 // KumaPing returns the ping value for r under p, as Kuma keeps it: a whole
-// number, rounded up, at least 1 when the value is not zero (Kuma stores a
-// value below 1 as nothing); false when p.Field is "none" or no daemon was
+// number, rounded up, and at least 1, even for an offset of exactly 0 (as
+// chronyd reports once a slew is complete): Kuma stores 0 as no ping at all
+// (server/routers/api-router.js:42, parseInt(ping) || null), which would
+// leave a gap in its chart. false when p.Field is "none" or no daemon was
 // observed. Capped at 2^31-1.
 func KumaPing(r health.Report, p PingOptions) (string, bool) {
 	p, err := p.withDefaults()
@@ -193,10 +195,7 @@ func KumaPing(r health.Report, p PingOptions) (string, bool) {
 	if p.Unit == PingMilliseconds {
 		scale = 1e3
 	}
-	v := math.Ceil(sec * scale)
-	if sec > 0 && v < 1 {
-		v = 1
-	}
+	v := max(math.Ceil(sec*scale), 1)
 	v = min(v, math.MaxInt32)
 	return strconv.FormatInt(int64(v), 10), true
 }

@@ -154,7 +154,7 @@ func TestKumaPing(t *testing.T) {
 		{0.8e-6, PingOptions{}, "1"},
 		{-2.2e-6, PingOptions{}, "3"},
 		{1.2e-8, PingOptions{Unit: "us"}, "1"}, // 0.012 µs: Kuma would store nothing, so 1
-		{0, PingOptions{}, "0"},
+		{0, PingOptions{}, "1"},                // exactly in step: Kuma stores 0 as no ping
 		{0.8e-6, PingOptions{Unit: "ms"}, "1"},
 		{0.0123, PingOptions{Unit: "ms"}, "13"},
 		{1e9, PingOptions{}, "2147483647"},
