@@ -43,13 +43,8 @@ Flags:
 // cmdRun is "ntphealth run".
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	var f sourceFlags
+	var f runFlags
 	f.register(fs)
-	listen := fs.String("listen", "", "HTTP `ADDR` for /health, /metrics and / (default 127.0.0.1:9567; \"\" disables; config listen)")
-	interval := fs.Duration("interval", 0, "check `INTERVAL`, e.g. 30s, at least 1s (config interval)")
-	logFormat := fs.String("log-format", "", "log `FORMAT`: text or json (config log_format)")
-	stateDir := fs.String("state-dir", "", "`DIR` for the history (history.db: rounds for 48 h, minutes for 90 days); default $STATE_DIRECTORY, else memory only; \"off\": memory only (config state_dir)")
-	webConfig := fs.String("web.config.file", "", "exporter-toolkit web config `FILE` (TLS, basic auth) for the HTTP server, as Prometheus exporters take it; \"\" serves plain HTTP (config web_config_file)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), runUsage)
 		fs.PrintDefaults()
@@ -57,53 +52,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
-	load := func() (config.Config, error) {
-		cfg, err := f.load(fs, stderr)
-		if err != nil {
-			return cfg, err
-		}
-		set := map[string]bool{}
-		fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-		for _, o := range []override{
-			{"listen", "listen", func() { cfg.Listen = *listen }},
-			{"interval", "interval", func() { cfg.Interval = *interval }},
-			{"log-format", "log_format", func() { cfg.LogFormat = *logFormat }},
-			{"state-dir", "state_dir", func() { cfg.StateDir = *stateDir }},
-			{"web.config.file", "web_config_file", func() { cfg.WebConfigFile = *webConfig }},
-		} {
-			o.apply(&cfg, set)
-		}
-		if err := cfg.Validate(); err != nil {
-			return cfg, err
-		}
-		// From the file, the path is relative to the file's directory (as
-		// url_file); from the flag, to the working directory.
-		if p := cfg.WebConfigFile; p != "" && !set["web.config.file"] && !filepath.IsAbs(p) && cfg.File != "" {
-			cfg.WebConfigFile = filepath.Join(filepath.Dir(cfg.File), p)
-		}
-		if err := web.Validate(cfg.WebConfigFile); err != nil {
-			return cfg, fmt.Errorf("web config %s: %w", cfg.WebConfigFile, err)
-		}
-		return cfg, nil
-	}
-	cfg, err := load()
+	cfg, err := f.config(fs, stderr)
 	if err != nil {
 		return err
 	}
 	logger := newLogger(stderr, cfg.LogFormat)
-
-	plan := func(cfg config.Config) (daemon.Plan, error) {
-		notifiers, err := notifiers(cfg, logger)
-		if err != nil {
-			return daemon.Plan{}, err
-		}
-		targets := make([]daemon.Target, len(notifiers))
-		for i, n := range notifiers {
-			targets[i] = n
-		}
-		return daemon.Plan{Observer: probe.Select(cfg), Policy: cfg.Checks, Targets: targets, Interval: cfg.Interval}, nil
-	}
-	first, err := plan(cfg)
+	first, err := planFor(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -111,50 +65,20 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	hist := openHistory(cfg.StateDir, logger)
 	defer hist.Close()
 	state := server.NewStateWith(hist)
-	var srv *http.Server
-	if cfg.Listen != "" {
-		ln, err := net.Listen("tcp", cfg.Listen)
-		if err != nil {
-			return fmt.Errorf("listen %s: %w (is another ntphealth running? change --listen)", cfg.Listen, err)
-		}
-		probe := ntpprobe.Handler(ntpprobe.Options{
-			Probe:  ntpclient.Probe{Timeout: cfg.Timeout},
-			Policy: cfg.Checks.Remote,
-			Logger: logger,
-		})
-		srv = server.NewServer(cfg.Listen, server.New(state, server.Options{
-			Unhealthy: cfg.Unhealthy, Logger: logger, Version: version, Refresh: cfg.Interval, Probe: probe,
-		}))
-		go func() {
-			// exporter-toolkit: plain HTTP without a web config; with one, TLS
-			// and basic auth as it says, read again on each connection.
-			err := web.Serve(ln, srv, &web.FlagConfig{WebConfigFile: &cfg.WebConfigFile}, logger)
-			if err != nil && !errors.Is(err, http.ErrServerClosed) {
-				logger.Error("http server stopped", "error", err.Error())
-			}
-		}()
+	srv, err := serve(cfg, state, logger)
+	if err != nil {
+		return err
 	}
 	logger.Info("ntphealth running", "version", version, "listen", cfg.Listen, "interval", cfg.Interval.String(), "push_targets", len(first.Targets))
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	reloads := make(chan struct{}, 1)
-	go func() {
-		for range hup {
-			select {
-			case reloads <- struct{}{}:
-			default:
-			}
-		}
-	}()
-
+	reloads, stop := reloadSignals()
+	defer stop()
 	d := &daemon.Daemon{
 		Sink:    state,
 		History: hist,
 		Logger:  logger,
 		Reload: func() (daemon.Plan, error) {
-			next, err := load()
+			next, err := f.config(fs, stderr)
 			if err != nil {
 				return daemon.Plan{}, err
 			}
@@ -162,7 +86,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				logger.Warn("listen, log_format and web_config_file changes take effect at the next restart (the web config file's contents apply at once)",
 					"listen", cfg.Listen, "log_format", cfg.LogFormat, "web_config_file", cfg.WebConfigFile)
 			}
-			return plan(next)
+			return planFor(next, logger)
 		},
 		ShutdownTimeout: 5 * time.Second,
 	}
@@ -174,6 +98,114 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	logger.Info("ntphealth stopped")
 	return err
+}
+
+// runFlags are run's flags: check's, and the daemon's own.
+type runFlags struct {
+	sourceFlags
+	listen, logFormat, stateDir, webConfig string
+	interval                               time.Duration
+}
+
+func (f *runFlags) register(fs *flag.FlagSet) {
+	f.sourceFlags.register(fs)
+	fs.StringVar(&f.listen, "listen", "", "HTTP `ADDR` for /health, /metrics and / (default 127.0.0.1:9567; \"\" disables; config listen)")
+	fs.DurationVar(&f.interval, "interval", 0, "check `INTERVAL`, e.g. 30s, at least 1s (config interval)")
+	fs.StringVar(&f.logFormat, "log-format", "", "log `FORMAT`: text or json (config log_format)")
+	fs.StringVar(&f.stateDir, "state-dir", "", "`DIR` for the history (history.db: rounds for 48 h, minutes for 90 days); default $STATE_DIRECTORY, else memory only; \"off\": memory only (config state_dir)")
+	fs.StringVar(&f.webConfig, "web.config.file", "", "exporter-toolkit web config `FILE` (TLS, basic auth) for the HTTP server, as Prometheus exporters take it; \"\" serves plain HTTP (config web_config_file)")
+}
+
+// config reads the config file with every flag applied, validates it, and
+// checks the web config it names: at the start and at each SIGHUP.
+func (f *runFlags) config(fs *flag.FlagSet, stderr io.Writer) (config.Config, error) {
+	cfg, err := f.load(fs, stderr)
+	if err != nil {
+		return cfg, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	for _, o := range []override{
+		{"listen", "listen", func() { cfg.Listen = f.listen }},
+		{"interval", "interval", func() { cfg.Interval = f.interval }},
+		{"log-format", "log_format", func() { cfg.LogFormat = f.logFormat }},
+		{"state-dir", "state_dir", func() { cfg.StateDir = f.stateDir }},
+		{"web.config.file", "web_config_file", func() { cfg.WebConfigFile = f.webConfig }},
+	} {
+		o.apply(&cfg, set)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	// From the file, the path is relative to the file's directory (as
+	// url_file); from the flag, to the working directory.
+	if p := cfg.WebConfigFile; p != "" && !set["web.config.file"] && !filepath.IsAbs(p) && cfg.File != "" {
+		cfg.WebConfigFile = filepath.Join(filepath.Dir(cfg.File), p)
+	}
+	if err := web.Validate(cfg.WebConfigFile); err != nil {
+		return cfg, fmt.Errorf("web config %s: %w", cfg.WebConfigFile, err)
+	}
+	return cfg, nil
+}
+
+// planFor is what the daemon does each round under cfg.
+func planFor(cfg config.Config, logger *slog.Logger) (daemon.Plan, error) {
+	notifiers, err := notifiers(cfg, logger)
+	if err != nil {
+		return daemon.Plan{}, err
+	}
+	targets := make([]daemon.Target, len(notifiers))
+	for i, n := range notifiers {
+		targets[i] = n
+	}
+	return daemon.Plan{Observer: probe.Select(cfg), Policy: cfg.Checks, Targets: targets, Interval: cfg.Interval}, nil
+}
+
+// serve starts the HTTP server on cfg.Listen (nil when it is ""): /health,
+// /metrics, /probe and the status page, through exporter-toolkit: plain
+// HTTP without a web config; with one, TLS and basic auth as it says, read
+// again on each connection.
+func serve(cfg config.Config, state *server.State, logger *slog.Logger) (*http.Server, error) {
+	if cfg.Listen == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w (is another ntphealth running? change --listen)", cfg.Listen, err)
+	}
+	probe := ntpprobe.Handler(ntpprobe.Options{
+		Probe:  ntpclient.Probe{Timeout: cfg.Timeout},
+		Policy: cfg.Checks.Remote,
+		Logger: logger,
+	})
+	srv := server.NewServer(cfg.Listen, server.New(state, server.Options{
+		Unhealthy: cfg.Unhealthy, Logger: logger, Version: version, Refresh: cfg.Interval, Probe: probe,
+	}))
+	webConfig := cfg.WebConfigFile
+	go func() {
+		err := web.Serve(ln, srv, &web.FlagConfig{WebConfigFile: &webConfig}, logger)
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("http server stopped", "error", err.Error())
+		}
+	}()
+	return srv, nil
+}
+
+// reloadSignals turns SIGHUPs into reload requests, at most one pending;
+// stop ends it.
+func reloadSignals() (reloads <-chan struct{}, stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	out := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case out <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return out, func() { signal.Stop(hup) }
 }
 
 func newLogger(w io.Writer, format string) *slog.Logger {
