@@ -63,14 +63,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) (hea
 		return health.Unknown, err
 	}
 
-	// The pushes' connections open while the probes run.
-	var urls []string
-	for _, p := range cfg.Push {
-		if !notify.Templated(p.Kind) {
-			urls = append(urls, p.URL)
-		}
-	}
-	notify.Preconnect(ctx, urls...)
+	notify.Preconnect(ctx, pushURLs(cfg)...) // opening while the probes run
 	report := health.Evaluate(probe.Select(cfg).Observe(ctx), cfg.Checks)
 	report.Push = pushAll(ctx, targets, report)
 	for _, p := range report.Push {
@@ -78,16 +71,32 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) (hea
 			fmt.Fprintf(stderr, "ntphealth: push %s failed after %d attempt(s): %s\n", p.Target, p.Attempts, p.Error)
 		}
 	}
+	return report.Status, writeReport(stdout, *format, report)
+}
 
-	switch *format {
-	case "json":
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(report)
-	case "nagios":
-		_, err = fmt.Fprintln(stdout, render.Nagios(report))
-	default:
-		err = render.Text(stdout, report)
+// pushURLs are the URLs the pushes go to (a webhook's is a template, and
+// left out).
+func pushURLs(cfg config.Config) []string {
+	var urls []string
+	for _, p := range cfg.Push {
+		if !notify.Templated(p.Kind) {
+			urls = append(urls, p.URL)
+		}
 	}
-	return report.Status, err
+	return urls
+}
+
+// writeReport prints r as --format says: text, json or nagios.
+func writeReport(w io.Writer, format string, r health.Report) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	case "nagios":
+		_, err := fmt.Fprintln(w, render.Nagios(r))
+		return err
+	default:
+		return render.Text(w, r)
+	}
 }
