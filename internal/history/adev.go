@@ -88,16 +88,25 @@ func octaves(tau0 float64, n int) []int {
 // of them move no point of it visibly.
 func (s *Store) ADEV() (rounds, minutes []ADEVPoint) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.disk == nil || len(s.rounds) == 0 {
-		return s.adev()
+		in := s.adevInputs()
+		s.mu.Unlock()
+		return in.adev()
 	}
 	newest := s.rounds[len(s.rounds)-1].T
-	if c := &s.adevCache; !c.ok || newest-c.at >= int64(adevRefresh) || newest < c.at {
-		c.rounds, c.minutes = s.adev()
-		c.at, c.ok = newest, true
+	if c := &s.adevCache; c.ok && newest-c.at < int64(adevRefresh) && newest >= c.at {
+		rounds, minutes = slices.Clone(c.rounds), slices.Clone(c.minutes)
+		s.mu.Unlock()
+		return rounds, minutes
 	}
-	return slices.Clone(s.adevCache.rounds), slices.Clone(s.adevCache.minutes)
+	in := s.adevInputs()
+	s.mu.Unlock()
+	rounds, minutes = in.adev() // without the lock: some 10 ms at 1 s
+	s.mu.Lock()
+	c := &s.adevCache
+	c.rounds, c.minutes, c.at, c.ok = rounds, minutes, newest, true
+	s.mu.Unlock()
+	return slices.Clone(rounds), slices.Clone(minutes)
 }
 
 // adevRefresh is how long (in round time) ADEV's result is kept with a
@@ -112,34 +121,50 @@ type adevCache struct {
 	ok              bool
 }
 
-// adev computes ADEV's result.
-func (s *Store) adev() (rounds, minutes []ADEVPoint) {
-	if x, tau0 := s.roundPhase(); len(x) > 0 {
-		rounds = OverlappingADEV(x, tau0, octaves(tau0, len(x)))
-	}
+// adevInput is what ADEV is computed from: the rounds' phase x, every
+// tau0 s, and the minutes' mean offsets xm (NaN: no minute), counting
+// nm minutes.
+type adevInput struct {
+	x, xm []float64
+	tau0  float64
+	nm    int
+}
+
+// adevInputs reads what ADEV is computed from.
+func (s *Store) adevInputs() adevInput {
+	var in adevInput
+	in.x, in.tau0 = s.roundPhase()
 	if t0, last, ok := s.minuteSpan(); ok && last > t0 {
 		n := int((last-t0)/60) + 1
 		x := make([]float64, n)
 		for i := range x {
 			x[i] = math.NaN()
 		}
-		count := 0
 		s.eachMinute(t0*1e9, (last+60)*1e9, false, minuteColsADEV, func(m *Minute) {
-			count++
+			in.nm++
 			if i := (m.T - t0) / 60; m.Valid > 0 && i >= 0 && i < int64(n) {
 				x[i] = float64(m.OffMean)
 			}
 		})
-		if count > 2 {
-			minutes = OverlappingADEV(x, 60, octaves(60, n))
-		}
+		in.xm = x
+	}
+	return in
+}
+
+// adev computes ADEV's result.
+func (in adevInput) adev() (rounds, minutes []ADEVPoint) {
+	if len(in.x) > 0 {
+		rounds = OverlappingADEV(in.x, in.tau0, octaves(in.tau0, len(in.x)))
+	}
+	if in.nm > 2 {
+		minutes = OverlappingADEV(in.xm, 60, octaves(60, len(in.xm)))
 	}
 	return rounds, minutes
 }
 
 // roundPhase lays the valid rounds' offsets on a regular grid at the
 // median interval, NaN where no round fell. It reads the rounds twice:
-// for the intervals, then for the grid.
+// for the intervals, then for the grid, and lets the lock go between.
 func (s *Store) roundPhase() ([]float64, float64) {
 	var gaps []int64
 	var t0, prev int64
@@ -156,7 +181,9 @@ func (s *Store) roundPhase() ([]float64, float64) {
 	if n < 3 || len(gaps) == 0 {
 		return nil, 0
 	}
+	s.mu.Unlock() // sorting 172,800 gaps (48 h at 1 s) takes some 10 ms
 	slices.Sort(gaps)
+	s.mu.Lock()
 	step := gaps[len(gaps)/2]
 	gaps = nil
 	step = max(step, int64(time.Millisecond))

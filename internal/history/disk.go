@@ -91,6 +91,9 @@ type disk struct {
 	checked                     health.Check
 	stale                       bool   // checked needs rebuilding
 	readErr                     string // the last failed read, logged
+	// gen counts the changes to the file's minutes (a write, an open, a
+	// close): the page's caches (cache.go) hold while it stays the same.
+	gen uint64
 }
 
 // Open returns a store that keeps its history in dir/FileName as well as
@@ -151,6 +154,7 @@ func isFull(err error) bool {
 
 func (d *disk) tryOpen(s *Store, load bool) error {
 	ctx := context.Background()
+	d.gen++
 	if err := os.MkdirAll(filepath.Dir(d.path), 0o700); err != nil {
 		return err
 	}
@@ -458,6 +462,7 @@ func (d *disk) reopen(s *Store) error {
 // deletes what fell out of the retention, in one transaction.
 func (d *disk) flush(s *Store, prune bool) error {
 	ctx := context.Background()
+	d.gen++
 	tx, err := d.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -575,6 +580,7 @@ func (d *disk) moveAside(s *Store, why error) {
 
 func (d *disk) close() error {
 	var err error
+	d.gen++
 	for _, st := range []**sql.Stmt{&d.ins, &d.insMin} {
 		if *st != nil {
 			(*st).Close()

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -16,7 +17,9 @@ import (
 )
 
 // The queries' reads of the file, through the store's one connection,
-// under its lock. Rows reach Go through the aggregate function eachRow,
+// under its lock, readChunk rows at a time: between two chunks the lock
+// is let go (yield), so that a round's Record waits for one chunk (some
+// 2 ms), not for a whole page. Rows reach Go through the aggregate function eachRow,
 // which calls a Go function for each row: this costs a fifth of what
 // database/sql's Rows and Scan cost a row (which lock the connection for
 // each column). A round or minute handed to a callback is valid only
@@ -36,6 +39,10 @@ const (
 
 // eachRowName is the SQL name of the row-callback aggregate.
 const eachRowName = "ntphealth_each_row"
+
+// readChunk is how many rows a query reads before it lets the lock go:
+// 2,000 rows take 1-2 ms.
+const readChunk = 2000
 
 // rowFuncs are the Go functions eachRow calls, by handle.
 var (
@@ -93,6 +100,21 @@ func (d *disk) scan(ctx context.Context, cols, table, where string, f func([]dri
 	return d.conn.QueryRowContext(ctx, q, append([]any{h}, args...)...).Scan(&done)
 }
 
+// chunkOf is the table of scan that reads at most readChunk rows with
+// from <= t < to (the two arguments), oldest first.
+func chunkOf(table string) string {
+	return fmt.Sprintf("(SELECT * FROM %s WHERE t >= ? AND t < ? ORDER BY t LIMIT %d)", table, readChunk)
+}
+
+// yield lets the store's lock go for a moment, between two chunks of a
+// read: a Record waiting for it takes it (sync.Mutex hands it over to a
+// waiter of more than 1 ms).
+func (s *Store) yield() {
+	s.mu.Unlock()
+	runtime.Gosched()
+	s.mu.Lock()
+}
+
 func asFloat(v driver.Value) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
@@ -116,8 +138,14 @@ func asInt(v driver.Value) int64 {
 // scanRounds calls f for each round with from <= t < to (Unix ns), oldest
 // first, read with cols (roundCols or roundColsLean).
 func (d *disk) scanRounds(ctx context.Context, s *Store, cols string, from, to int64, f func(r *Round)) error {
+	return d.scanRoundsIn(ctx, s, cols, "rounds", "t >= ? AND t < ?", from, to, f)
+}
+
+// scanRoundsIn is scanRounds over table (rounds, or a chunkOf it) and
+// where.
+func (d *disk) scanRoundsIn(ctx context.Context, s *Store, cols, table, where string, from, to int64, f func(r *Round)) error {
 	var r Round
-	return d.scan(ctx, cols, "rounds", "t >= ? AND t < ?", func(v []driver.Value) {
+	return d.scan(ctx, cols, table, where, func(v []driver.Value) {
 		r.T, r.Status = asInt(v[0]), health.Status(asInt(v[1]))
 		r.Offset, r.Valid = asFloat(v[2])
 		r.MaxError, _ = asFloat(v[3])
@@ -134,10 +162,16 @@ func (d *disk) scanRounds(ctx context.Context, s *Store, cols string, from, to i
 // scanMinutes calls f for each minute with from <= t < to (Unix s),
 // oldest first, read with cols (minuteCols or a leaner list).
 func (d *disk) scanMinutes(ctx context.Context, s *Store, cols string, from, to int64, f func(m *Minute)) error {
+	return d.scanMinutesIn(ctx, s, cols, "minutes", "t >= ? AND t < ?", from, to, f)
+}
+
+// scanMinutesIn is scanMinutes over table (minutes, or a chunkOf it) and
+// where.
+func (d *disk) scanMinutesIn(ctx context.Context, s *Store, cols, table, where string, from, to int64, f func(m *Minute)) error {
 	var m Minute
 	dst := [13]*float32{&m.OffMean, &m.OffMin, &m.OffMax, &m.AbsMin, &m.AbsMax, &m.AbsMean, &m.AbsP99,
 		&m.ErrMin, &m.ErrMax, &m.ErrMean, &m.ErrP99, &m.Freq, &m.Skew}
-	return d.scan(ctx, cols, "minutes", "t >= ? AND t < ?", func(v []driver.Value) {
+	return d.scan(ctx, cols, table, where, func(v []driver.Value) {
 		m.T, m.Rounds, m.Valid, m.Worst = asInt(v[0]), uint16(asInt(v[1])), uint16(asInt(v[2])), health.Status(asInt(v[3]))
 		for i, p := range dst {
 			x, _ := asFloat(v[4+i])
@@ -152,23 +186,51 @@ func (d *disk) scanMinutes(ctx context.Context, s *Store, cols string, from, to 
 }
 
 // readRounds calls f for each round in the file with from <= t < to (Unix
-// ns), oldest first. A failed read is logged; f has seen the rows before
-// it.
+// ns), oldest first, readChunk at a time: the lock is let go between
+// chunks (the store may change meanwhile). A failed read is logged; f has
+// seen the rows before it.
 func (d *disk) readRounds(s *Store, from, to int64, sources bool, f func(r *Round)) {
 	cols := roundColsLean
 	if sources {
 		cols = roundCols
 	}
-	if err := d.scanRounds(context.Background(), s, cols, from, to, f); err != nil {
-		d.readFailed(s, err)
+	for from < to {
+		n, last := 0, from
+		err := d.scanRoundsIn(context.Background(), s, cols, chunkOf("rounds"), "1", from, to, func(r *Round) {
+			n, last = n+1, r.T
+			f(r)
+		})
+		if err != nil {
+			d.readFailed(s, err)
+			return
+		}
+		if n < readChunk {
+			return
+		}
+		from = last + 1
+		s.yield()
 	}
 }
 
 // readMinutes calls f for each minute in the file with from <= t < to
-// (Unix s), oldest first, read with cols.
+// (Unix s), oldest first, read with cols, readChunk at a time as
+// readRounds does.
 func (d *disk) readMinutes(s *Store, cols string, from, to int64, f func(m *Minute)) {
-	if err := d.scanMinutes(context.Background(), s, cols, from, to, f); err != nil {
-		d.readFailed(s, err)
+	for from < to {
+		n, last := 0, from
+		err := d.scanMinutesIn(context.Background(), s, cols, chunkOf("minutes"), "1", from, to, func(m *Minute) {
+			n, last = n+1, m.T
+			f(m)
+		})
+		if err != nil {
+			d.readFailed(s, err)
+			return
+		}
+		if n < readChunk {
+			return
+		}
+		from = last + 1
+		s.yield()
 	}
 }
 

@@ -44,9 +44,10 @@ func pageQueries(t *testing.T, s *Store) {
 // TestHeapBounded fills a store with a file with 90 days of minutes and 48
 // h of rounds at a 1 s interval from MaxSources sources, the worst case
 // (before: the store held 34 MiB of it in memory), asks it what the page
-// asks, and measures the Go heap it holds: under 1 MiB.
+// asks, and measures the Go heap it holds with the page's caches: under
+// 2.5 MiB (the store 0.2 MiB, its caches under 1.9 MiB: cache.go).
 func TestHeapBounded(t *testing.T) {
-	const bound = 1 << 20 // bytes
+	const bound = 2.5 * (1 << 20) // bytes
 	before := heapAlloc()
 	s := Open(t.TempDir(), Options{})
 	defer s.Close()
@@ -62,7 +63,7 @@ func TestHeapBounded(t *testing.T) {
 	t.Logf("filled in %s; heap held by the store: %d B (%.2f MiB); in memory: %d rounds, %d minutes",
 		filled.Round(time.Millisecond), held, float64(held)/(1<<20), len(s.rounds), len(s.minutes))
 	if held > bound {
-		t.Errorf("the store holds %d B of heap, more than %d", held, bound)
+		t.Errorf("the store holds %d B of heap, more than %.0f", held, bound)
 	}
 }
 

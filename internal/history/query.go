@@ -95,8 +95,13 @@ func (s *Store) eachRound(from, to int64, sources bool, f func(r *Round)) {
 		return
 	}
 	from = max(from, s.rounds[len(s.rounds)-1].T-int64(RoundsKept))
-	if mem := s.rounds[0].T; s.disk != nil && from < min(to, mem) {
-		s.disk.readRounds(s, from, min(to, mem), sources, f)
+	// The file is read a chunk at a time, with the lock let go between
+	// chunks: memory may drop its oldest rounds meanwhile (they are in
+	// the file), so read on up to memory's first.
+	for s.disk != nil && from < min(to, s.rounds[0].T) {
+		mem := min(to, s.rounds[0].T)
+		s.disk.readRounds(s, from, mem, sources, f)
+		from = mem
 	}
 	rs := s.roundsIn(from, to)
 	for i := range rs {
@@ -112,8 +117,23 @@ func (s *Store) eachMinute(from, to int64, open bool, cols string, f func(m *Min
 	if len(s.rounds) == 0 {
 		return
 	}
-	lo := max(floorDiv(from-60e9, 1e9)+1, s.minuteFloor()) // (T+60)·1e9 > from
-	hi := -floorDiv(-to, 1e9)                              // T·1e9 < to
+	lo, hi := s.minuteBounds(from, to)
+	s.eachMinuteIn(lo, hi, open, cols, f)
+}
+
+// minuteBounds are the minutes (Unix s) lo <= T < hi that overlap [from,
+// to) (Unix ns) and are kept; call with rounds.
+func (s *Store) minuteBounds(from, to int64) (lo, hi int64) {
+	lo = max(floorDiv(from-60e9, 1e9)+1, s.minuteFloor()) // (T+60)·1e9 > from
+	hi = -floorDiv(-to, 1e9)                              // T·1e9 < to
+	return lo, hi
+}
+
+// eachMinuteIn is eachMinute over the minutes lo <= T < hi (Unix s). The
+// lock is let go between chunks of the file: the minutes memory held at
+// the start are merged (a minute written meanwhile is read twice, and
+// taken once).
+func (s *Store) eachMinuteIn(lo, hi int64, open bool, cols string, f func(m *Minute)) {
 	i := sort.Search(len(s.minutes), func(k int) bool { return s.minutes[k].T >= lo })
 	j := sort.Search(len(s.minutes), func(k int) bool { return s.minutes[k].T >= hi })
 	ms := s.minutes[i:j]
@@ -240,35 +260,59 @@ func (s *Store) Series(from, to time.Time, step time.Duration) Series {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := Series{From: from, To: to, Step: step}
-	var acc *bucket
-	var b bucket
-	flush := func() {
-		if acc != nil && len(out.Points) < MaxPoints {
-			out.Points = append(out.Points, acc.point(s))
-		}
-		acc = nil
+	sb := seriesBuilder{st: int64(step)}
+	f, t := from.UnixNano(), to.UnixNano()
+	if step > 0 && s.disk != nil && len(s.rounds) > 0 && !s.useRounds(f) {
+		s.minuteSeries(f, t, &sb) // with the whole buckets cached (cache.go)
+		out.Resolution = ResolutionMinute
+	} else {
+		out.Resolution = s.cells(f, t, true, func(c *cell) { sb.add(s, c) })
 	}
-	st := int64(step)
-	out.Resolution = s.cells(from.UnixNano(), to.UnixNano(), true, func(c *cell) {
-		start, end := c.t, c.end
-		if st > 0 {
-			start = floorDiv(c.t, st) * st
-			end = start + st
-		}
-		if acc != nil && acc.t != start {
-			flush()
-		}
-		if acc == nil {
-			b.reset(start, end)
-			acc = &b
-		}
-		if st == 0 || c.end > acc.end {
-			acc.end = max(acc.end, min(c.end, end))
-		}
-		acc.add(c)
-	})
-	flush()
+	sb.flush(s)
+	out.Points = sb.pts
 	return out
+}
+
+// seriesBuilder folds cells, oldest first, into the points of a Series
+// in buckets of st (Unix ns; 0: a point per cell).
+type seriesBuilder struct {
+	st  int64
+	acc *bucket
+	b   bucket
+	pts []Point
+}
+
+func (sb *seriesBuilder) add(s *Store, c *cell) {
+	start, end := c.t, c.end
+	if sb.st > 0 {
+		start = floorDiv(c.t, sb.st) * sb.st
+		end = start + sb.st
+	}
+	if sb.acc != nil && sb.acc.t != start {
+		sb.flush(s)
+	}
+	if sb.acc == nil {
+		sb.b.reset(start, end)
+		sb.acc = &sb.b
+	}
+	if sb.st == 0 || c.end > sb.acc.end {
+		sb.acc.end = max(sb.acc.end, min(c.end, end))
+	}
+	sb.acc.add(c)
+}
+
+// flush ends the open bucket; at most MaxPoints points are kept.
+func (sb *seriesBuilder) flush(s *Store) {
+	if sb.acc != nil {
+		sb.push(sb.acc.point(s))
+	}
+	sb.acc = nil
+}
+
+func (sb *seriesBuilder) push(p Point) {
+	if len(sb.pts) < MaxPoints {
+		sb.pts = append(sb.pts, p)
+	}
 }
 
 // Count returns how many points Series(from, to, step) would return,
@@ -409,7 +453,12 @@ var Quantiles = [4]float64{0.50, 0.95, 0.99, 1}
 // them, and those served from minutes likewise.
 func (s *Store) Percentiles(end time.Time, windows []time.Duration) []Percentiles {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	locked := true
+	defer func() {
+		if locked {
+			s.mu.Unlock()
+		}
+	}()
 	type acc struct {
 		from, first    int64
 		count          int
@@ -451,7 +500,7 @@ func (s *Store) Percentiles(end time.Time, windows []time.Duration) []Percentile
 		})
 	}
 	if len(byMinute) > 0 {
-		s.eachMinute(minuteFrom, to, true, minuteColsPct, func(m *Minute) {
+		s.pctMinutes(minuteFrom, to, func(m *Minute) { // the file's through pctCache (cache.go)
 			for _, a := range byMinute {
 				if (m.T+60)*1e9 <= a.from {
 					continue
@@ -469,6 +518,9 @@ func (s *Store) Percentiles(end time.Time, windows []time.Duration) []Percentile
 			}
 		})
 	}
+	// The rest works on the values gathered, without the store.
+	s.mu.Unlock()
+	locked = false
 	for i := range out {
 		p, a := &out[i], &accs[i]
 		if a.first != math.MaxInt64 {

@@ -1,0 +1,162 @@
+package history
+
+import (
+	"sort"
+	"time"
+)
+
+// The page's caches. With a file, the minutes before the first one memory
+// holds change only when the file does (the hourly write, an open, a
+// close: disk.gen counts them), so what the status page derives from
+// them is kept until then: the whole buckets of the 30-day chart (Series
+// at minute resolution) and the 7- and 30-day percentiles' inputs. A view
+// reads from the file only the minutes memory lacks beyond what is kept
+// (none, as a rule) and takes the newer ones from memory; once an hour
+// the file gains minutes and the next view reads them all again.
+//
+// Size, worst case (MaxSources sources): maxCachedPoints points of 160 B
+// and 16 sources of 24 B, 0.53 MiB; maxCachedMinutes minutes of 32 B,
+// 1.32 MiB: under 1.9 MiB, whatever the interval (TestHeapBounded: the
+// store and its caches hold under 2.5 MiB after the page's queries).
+const (
+	// maxCachedPoints bounds the chart's cached buckets (the page's chart
+	// has 900); a Series of more whole buckets is not cached.
+	maxCachedPoints = 1024
+	// maxCachedMinutes bounds the percentiles' cached minutes: 30 days
+	// and an hour; a longer window is not cached.
+	maxCachedMinutes = int64(30*24*time.Hour/time.Minute) + 60
+)
+
+// seriesCache holds the points of the whole buckets of st (Unix ns) in
+// [lo, hi), made from the file's minutes of generation gen. A new value
+// replaces it whole: a reader that let the lock go keeps a consistent one.
+type seriesCache struct {
+	gen       uint64
+	st        int64
+	lo, hi    int64 // Unix ns, multiples of st
+	pts       []Point
+	populated bool
+}
+
+// pctMinute is what the percentiles read of a minute.
+type pctMinute struct {
+	t                                int32 // Unix s, after pctCache.base
+	absMean, errMean, absP99, errP99 float32
+	absMax, errMax                   float32
+	valid                            uint16
+}
+
+// pctCache holds the file's minutes lo <= T < hi (Unix s) of generation
+// gen, as the percentiles read them.
+type pctCache struct {
+	gen       uint64
+	lo, hi    int64
+	base      int64
+	ms        []pctMinute
+	populated bool
+}
+
+// pageCache is the store's caches for the page.
+type pageCache struct {
+	series seriesCache
+	pct    pctCache
+}
+
+func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
+
+// fileEnd is the first minute (Unix s) at or after lo that the file alone
+// may not hold: the first minute in memory, or the open one; at most hi.
+func (s *Store) fileEnd(lo, hi int64) int64 {
+	e := min(s.open, hi)
+	if i := sort.Search(len(s.minutes), func(k int) bool { return s.minutes[k].T >= lo }); i < len(s.minutes) {
+		e = min(e, s.minutes[i].T)
+	}
+	return e
+}
+
+// minuteSeries folds into sb the minutes overlapping [from, to) (Unix ns)
+// and the open minute, as cells does, taking the whole buckets before
+// fileEnd from the cache.
+func (s *Store) minuteSeries(from, to int64, sb *seriesBuilder) {
+	lo, hi := s.minuteBounds(from, to)
+	st := sb.st
+	emit := func(m *Minute) {
+		c := minuteCell(m)
+		sb.add(s, &c)
+	}
+	e := s.fileEnd(lo, hi)
+	b1, b2 := ceilDiv(lo*1e9, st)*st, floorDiv(e*1e9, st)*st // the whole buckets before e
+	if b2 <= b1 || (b2-b1)/st > maxCachedPoints {
+		s.eachMinuteIn(lo, hi, true, minuteCols, emit)
+		return
+	}
+	c := s.cache.series
+	if gen := s.disk.gen; !c.populated || c.gen != gen || c.st != st || b1 < c.lo || b1 >= c.hi {
+		c = seriesCache{gen: gen, st: st, lo: b1, hi: b2, pts: s.wholeBuckets(st, b1, b2), populated: true}
+		if s.disk.gen == gen { // the file did not change while the lock was let go
+			s.cache.series = c
+		}
+	}
+	mid := min(b2, c.hi)
+	// Minutes with T·1e9 < b1 lie in the buckets before; T·1e9 >= mid, after.
+	s.eachMinuteIn(lo, ceilDiv(b1, 1e9), false, minuteCols, emit)
+	sb.flush(s)
+	i := sort.Search(len(c.pts), func(k int) bool { return c.pts[k].Time.UnixNano() >= b1 })
+	for ; i < len(c.pts) && c.pts[i].Time.UnixNano() < mid; i++ {
+		sb.push(c.pts[i])
+	}
+	s.eachMinuteIn(ceilDiv(mid, 1e9), hi, true, minuteCols, emit)
+}
+
+// wholeBuckets are the points of the buckets of st in [b1, b2) (Unix ns),
+// made from the minutes in them.
+func (s *Store) wholeBuckets(st, b1, b2 int64) []Point {
+	sb := seriesBuilder{st: st}
+	s.eachMinuteIn(ceilDiv(b1, 1e9), ceilDiv(b2, 1e9), false, minuteCols, func(m *Minute) {
+		c := minuteCell(m)
+		sb.add(s, &c)
+	})
+	sb.flush(s)
+	return sb.pts
+}
+
+// pctMinutes calls f, as eachMinute(from, to, true, minuteColsPct, f)
+// does, for the minutes overlapping [from, to) (Unix ns), in no
+// particular order: those before fileEnd from the cache, the others from
+// memory (or the file).
+func (s *Store) pctMinutes(from, to int64, f func(m *Minute)) {
+	if len(s.rounds) == 0 {
+		return
+	}
+	lo, hi := s.minuteBounds(from, to)
+	if s.disk == nil {
+		s.eachMinuteIn(lo, hi, true, minuteColsPct, f)
+		return
+	}
+	e := s.fileEnd(lo, hi)
+	c := s.cache.pct
+	if gen := s.disk.gen; !c.populated || c.gen != gen || lo < c.lo || lo >= c.hi {
+		if e <= lo || (e-lo)/60 > maxCachedMinutes {
+			s.eachMinuteIn(lo, hi, true, minuteColsPct, f)
+			return
+		}
+		c = pctCache{gen: gen, lo: lo, hi: e, base: lo, populated: true}
+		s.eachMinuteIn(lo, e, false, minuteColsPct, func(m *Minute) {
+			c.ms = append(c.ms, pctMinute{t: int32(m.T - c.base), absMean: m.AbsMean, errMean: m.ErrMean,
+				absP99: m.AbsP99, errP99: m.ErrP99, absMax: m.AbsMax, errMax: m.ErrMax, valid: m.Valid})
+		})
+		if s.disk.gen == gen {
+			s.cache.pct = c
+		}
+	}
+	mid := min(e, c.hi)
+	i := sort.Search(len(c.ms), func(k int) bool { return c.base+int64(c.ms[k].t) >= lo })
+	var m Minute
+	for ; i < len(c.ms) && c.base+int64(c.ms[i].t) < mid; i++ {
+		p := &c.ms[i]
+		m = Minute{T: c.base + int64(p.t), Valid: p.valid, AbsMean: p.absMean, ErrMean: p.errMean,
+			AbsP99: p.absP99, ErrP99: p.errP99, AbsMax: p.absMax, ErrMax: p.errMax}
+		f(&m)
+	}
+	s.eachMinuteIn(mid, hi, true, minuteColsPct, f)
+}

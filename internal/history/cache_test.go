@@ -1,0 +1,68 @@
+package history
+
+import (
+	"math"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// TestCacheAnswersAsMemory: the page's caches (cache.go) change no answer.
+// A store with a file and a memory-only store are fed the same rounds (3
+// days at one a minute, then 5 hours at 10 s, which cross five hourly
+// writes); every 7 minutes both are asked, twice (the second answer from
+// the cache), for a bucketed series over the minutes and for percentiles
+// from the minutes and from the rounds; the file store's answers are the
+// memory store's.
+func TestCacheAnswersAsMemory(t *testing.T) {
+	mem := Memory()
+	file := Open(t.TempDir(), Options{})
+	defer file.Close()
+	rec := func(tm time.Time, off float64) {
+		mem.Record(report(tm, off))
+		file.Record(report(tm, off))
+	}
+	start := t0
+	raw := start.Add(3 * 24 * time.Hour)
+	for tm := start; tm.Before(raw); tm = tm.Add(time.Minute) {
+		off := 1e-6 * math.Sin(float64(tm.Unix())/5000)
+		if tm.Unix()%7919 < 60 {
+			off = math.NaN()
+		}
+		rec(tm, off)
+	}
+	windows := []time.Duration{10 * time.Minute, 50 * time.Minute, 60 * time.Hour, 7 * 24 * time.Hour} // rounds, rounds, minutes, minutes
+	asked, cached := 0, 0
+	end := raw.Add(5 * time.Hour)
+	for tm := raw; tm.Before(end); tm = tm.Add(10 * time.Second) {
+		rec(tm, 1e-7*float64(tm.Unix()%97)-4e-6)
+		if tm.Sub(raw)%(7*time.Minute) != 0 {
+			continue
+		}
+		asked++
+		for pass := range 2 {
+			for _, step := range []time.Duration{17 * time.Minute, 48 * time.Minute} {
+				ms, fs := mem.Series(start, tm.Add(1), step), file.Series(start, tm.Add(1), step)
+				if fs.Resolution != ResolutionMinute || len(fs.Points) == 0 {
+					t.Fatalf("Series at %s: resolution %s, %d points", tm, fs.Resolution, len(fs.Points))
+				}
+				if !reflect.DeepEqual(fs, ms) {
+					t.Fatalf("Series(step %s) at %s, pass %d: the file store answers\n%+v\nthe memory store\n%+v", step, tm, pass, fs, ms)
+				}
+			}
+			mp, fp := mem.Percentiles(tm, windows), file.Percentiles(tm, windows)
+			if !reflect.DeepEqual(fmtPct(fp), fmtPct(mp)) {
+				t.Fatalf("Percentiles at %s, pass %d: the file store answers\n%+v\nthe memory store\n%+v", tm, pass, fp, mp)
+			}
+		}
+		file.mu.Lock()
+		if file.cache.series.populated && file.cache.pct.populated && file.cache.pct.gen == file.disk.gen {
+			cached++
+		}
+		file.mu.Unlock()
+	}
+	// The caches serve most views: all but those just after an hourly write.
+	if asked < 40 || cached < asked*3/4 {
+		t.Errorf("%d views, %d of them with both caches current", asked, cached)
+	}
+}
