@@ -14,6 +14,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -107,30 +108,45 @@ func query(conn io.ReadWriter, d *observe.Daemon) error {
 }
 
 func (c *client) query(d *observe.Daemon) error {
+	// Batch 1: tracking and the count of sources.
 	c.request(cmdTracking, requestLen)
-	if err := c.call(fbchrony.RpyTracking, &c.tracking, "tracking", -1); err != nil {
+	if err := c.send(fbchrony.RpyTracking, "tracking", -1, 0); err != nil {
 		return err
 	}
 	c.request(cmdNSources, requestLen)
-	if err := c.call(fbchrony.RpyNSources, &c.nSources, "sources", -1); err != nil {
+	if err := c.send(fbchrony.RpyNSources, "sources", -1, 1); err != nil {
+		return err
+	}
+	if err := c.receive(func(tag int, body []byte, err error) error {
+		if err != nil {
+			return err
+		}
+		if tag == 0 {
+			return decode(body, &c.tracking, "tracking", -1)
+		}
+		return decode(body, &c.nSources, "sources", -1)
+	}); err != nil {
 		return err
 	}
 	n := c.nSources
 	if n > maxSources {
 		return fmt.Errorf("sources request: chronyd reports %d sources, more than the %d a real one has: %w", n, maxSources, errMalformed)
 	}
+	all := make([]observe.Source, n)
+	if err := c.readSources(all); err != nil {
+		return err
+	}
+	if err := c.readNamesAndStats(all); err != nil {
+		return err
+	}
 	var placeholders []observe.Source
 	d.Sources = make([]observe.Source, 0, n)
-	for i := range int32(n) {
-		src, unresolved, err := c.readSource(i)
-		if err != nil {
-			return err
+	for i := range all {
+		if isUnresolved(&c.ips[i]) {
+			placeholders = append(placeholders, all[i])
+		} else {
+			d.Sources = append(d.Sources, all[i])
 		}
-		if unresolved {
-			placeholders = append(placeholders, src)
-			continue
-		}
-		d.Sources = append(d.Sources, src)
 	}
 	d.Unresolved = unresolvedNames(placeholders, d.Sources)
 	// c.tracking still holds the tracking reply: each reply type is
@@ -142,63 +158,101 @@ func (c *client) query(d *observe.Daemon) error {
 // errMalformed marks a reply that is not what chronyd sends.
 var errMalformed = errors.New("malformed reply")
 
-// readSource reads source i; unresolved is true for a placeholder of a name
-// not resolved yet (see isUnresolved), which has no statistics.
-func (c *client) readSource(i int32) (src observe.Source, unresolved bool, err error) {
-	binary.BigEndian.PutUint32(c.request(cmdSourceData, indexedLen), uint32(i)) // candm.h REQ_Source_Data.index
-	if err := c.call(fbchrony.RpySourceData, &c.sourceData, "source", i); err != nil {
-		return observe.Source{}, false, err
-	}
-	sd := &c.sourceData
-	src = convertSource(sd)
-	if isUnresolved(&sd.IPAddr) {
-		src.Address = ""
-		src.Name = sd.IPAddr.String() // ID#..., unless chronyd names it
-		if name, err := c.sourceName(&sd.IPAddr); err == nil && name != "" {
-			src.Name = name
-		} else if deadline.IsTimeout(err) {
-			return observe.Source{}, false, err
+// readSources is batch 2: each source's data into all[i], and its address
+// into c.ips[i]. A source chronyd cannot describe fails the probe.
+func (c *client) readSources(all []observe.Source) error {
+	c.ips = slices.Grow(c.ips[:0], len(all))[:len(all)]
+	take := func(i int, body []byte, err error) error {
+		if err == nil {
+			err = decode(body, &c.sourceData, "source", int32(i))
 		}
-		return src, true, nil
+		if err != nil {
+			return err
+		}
+		all[i] = convertSource(&c.sourceData)
+		c.ips[i] = c.sourceData.IPAddr
+		return nil
 	}
-	if src.Mode != observe.ModeRefclock {
-		// The configured name (chronyc sources without -n); an older
-		// chronyd may refuse it, and the address serves then.
-		if name, err := c.sourceName(&sd.IPAddr); err == nil && name != "" {
-			src.Name = name
+	for i := range all {
+		binary.BigEndian.PutUint32(c.request(cmdSourceData, indexedLen), uint32(i)) // candm.h REQ_Source_Data.index
+		if err := c.send(fbchrony.RpySourceData, "source", int32(i), i); err != nil {
+			return err
+		}
+		if len(c.inflight) >= window {
+			if err := c.receive(take); err != nil {
+				return err
+			}
 		}
 	}
-	binary.BigEndian.PutUint32(c.request(cmdSourceStats, indexedLen), uint32(i)) // candm.h REQ_Sourcestats.index
-	if err := c.call(fbchrony.RpySourceStats, &c.sourceStats, "sourcestats", i); err == nil {
-		st := &c.sourceStats
-		src.Stats = &observe.SourceStats{
-			Samples:   int(st.NSamples),
-			Runs:      int(st.NRuns),
-			Span:      float64(st.SpanSeconds),
-			Frequency: st.ResidFreqPPM.float64(),
-			Skew:      st.SkewPPM.float64(),
-			Offset:    slowPositive(st.EstimatedOffset.float64()),
-			StdDev:    st.StandardDeviation.float64(),
-		}
-	} else if deadline.IsTimeout(err) {
-		return observe.Source{}, false, err
-	}
-	return src, false, nil
+	return c.receive(take)
 }
 
-// sourceName asks chronyd the name a source was configured with (candm.h
-// REQ_NTPSourceName, RPY_NTPSourceName: NUL-terminated, as facebook/time
-// reads it). ip may be c's own: it is written into the request first.
-func (c *client) sourceName(ip *fbchrony.IPAddr) (string, error) {
-	putIPAddr(c.request(cmdNTPSourceName, sourceNameLen), ip)
-	if err := c.call(fbchrony.RpyNTPSourceName, &c.name, "source name", -1); err != nil {
-		return "", err
+// readNamesAndStats is batch 3: the name each source was configured with
+// (chronyc sources without -n; a placeholder of a name not resolved yet,
+// see isUnresolved, is known only by it), and the statistics of each
+// resolved source. An older chronyd may refuse the name, and the address
+// serves then; a source without statistics keeps Stats nil; only the
+// deadline fails the probe.
+func (c *client) readNamesAndStats(all []observe.Source) error {
+	take := func(tag int, body []byte, err error) error {
+		i := tag / 2
+		if err != nil {
+			if deadline.IsTimeout(err) {
+				return err
+			}
+			return nil
+		}
+		if tag%2 == 0 {
+			if decode(body, &c.name, "source name", -1) == nil {
+				name := c.name[:]
+				if j := bytes.IndexByte(name, 0); j >= 0 {
+					name = name[:j]
+				}
+				if len(name) > 0 {
+					all[i].Name = string(name)
+				}
+			}
+			return nil
+		}
+		if decode(body, &c.sourceStats, "sourcestats", int32(i)) == nil {
+			st := &c.sourceStats
+			all[i].Stats = &observe.SourceStats{
+				Samples:   int(st.NSamples),
+				Runs:      int(st.NRuns),
+				Span:      float64(st.SpanSeconds),
+				Frequency: st.ResidFreqPPM.float64(),
+				Skew:      st.SkewPPM.float64(),
+				Offset:    slowPositive(st.EstimatedOffset.float64()),
+				StdDev:    st.StandardDeviation.float64(),
+			}
+		}
+		return nil
 	}
-	name := c.name[:]
-	if i := bytes.IndexByte(name, 0); i >= 0 {
-		name = name[:i]
+	for i := range all {
+		unresolved := isUnresolved(&c.ips[i])
+		if unresolved {
+			all[i].Address = ""
+			all[i].Name = c.ips[i].String() // ID#..., unless chronyd names it
+		}
+		if unresolved || all[i].Mode != observe.ModeRefclock {
+			putIPAddr(c.request(cmdNTPSourceName, sourceNameLen), &c.ips[i])
+			if err := c.send(fbchrony.RpyNTPSourceName, "source name", int32(i), 2*i); err != nil {
+				return err
+			}
+		}
+		if !unresolved {
+			binary.BigEndian.PutUint32(c.request(cmdSourceStats, indexedLen), uint32(i)) // candm.h REQ_Sourcestats.index
+			if err := c.send(fbchrony.RpySourceStats, "sourcestats", int32(i), 2*i+1); err != nil {
+				return err
+			}
+		}
+		if len(c.inflight) >= window {
+			if err := c.receive(take); err != nil {
+				return err
+			}
+		}
 	}
-	return string(name), nil
+	return c.receive(take)
 }
 
 // chrony's source states (candm.h RPY_SD_ST_*) as chronyc prints them.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -148,15 +149,18 @@ type rpySourceStats struct {
 	EstimatedOffsetErr chronyFloat
 }
 
-// client is one connection's exchange with chronyd: one request, one
-// reply, at a time. Its buffers and decoded replies are overwritten by the
-// next request.
+// client is one connection's exchange with chronyd: one request and its
+// reply at a time (exchange, call), or a batch of requests and then their
+// replies (send, receive). Its buffers and decoded replies are overwritten
+// by the next reply.
 type client struct {
-	conn   io.ReadWriter
-	seq    uint32
-	req    [sourceNameLen]byte
-	reqLen int // of the request in req
-	resp   [replyBufSize]byte
+	conn     io.ReadWriter
+	seq      uint32
+	inflight []pending         // requests sent, replies not yet read (send, receive)
+	ips      []fbchrony.IPAddr // each source's address, for its name request
+	req      [sourceNameLen]byte
+	reqLen   int // of the request in req
+	resp     [replyBufSize]byte
 
 	head        fbchrony.ReplyHead
 	nSources    uint32 // candm.h RPY_N_Sources
@@ -176,7 +180,7 @@ var clients = sync.Pool{New: func() any { return new(client) }}
 // acquire returns a client for conn; release hands it back.
 func acquire(conn io.ReadWriter) *client {
 	c := clients.Get().(*client)
-	c.conn, c.seq = conn, 0
+	c.conn, c.seq, c.inflight = conn, 0, c.inflight[:0]
 	return c
 }
 
@@ -206,51 +210,26 @@ func putIPAddr(b []byte, ip *fbchrony.IPAddr) {
 	binary.BigEndian.PutUint16(b[18:], ip.Pad)
 }
 
-// exchange sends the request that request made and reads the reply: a datagram
-// that is not a chronyd reply of type want (any type when want is 0) to
-// this command, or not a success, is an error. It returns the reply's type
-// and what follows its header, which stays valid until the next exchange.
-// The request is named in an error by what and, when index >= 0, the
-// source's index ("source 3"), formatted only then: a round makes a dozen
-// requests.
+// exchange sends the request that request made and reads its reply: a
+// datagram that is not a chronyd reply of type want (any type when want is
+// 0) to this command, or not a success, is an error. It returns the reply's
+// type and what follows its header, which stays valid until the next
+// reply is read. The request is named in an error by what and, when index
+// >= 0, the source's index ("source 3"), formatted only then: a round makes
+// a dozen requests.
 func (c *client) exchange(want fbchrony.ReplyType, what string, index int32) (fbchrony.ReplyType, []byte, error) {
-	fail := func(format string, args ...any) (fbchrony.ReplyType, []byte, error) {
-		return 0, nil, fmt.Errorf("%s request: "+format, append([]any{requestName(what, index)}, args...)...)
+	if err := c.send(want, what, index, 0); err != nil {
+		return 0, nil, err
 	}
-	c.seq++
-	binary.BigEndian.PutUint32(c.req[8:], c.seq)
-	cmd := fbchrony.CommandType(binary.BigEndian.Uint16(c.req[4:]))
-	if _, err := c.conn.Write(c.req[:c.reqLen]); err != nil {
-		return fail("send: %w", err)
-	}
-	m, err := c.conn.Read(c.resp[:])
+	var body []byte
+	err := c.receive(func(_ int, b []byte, problem error) error {
+		body = b
+		return problem
+	})
 	if err != nil {
-		return fail("receive: %w", err)
+		return 0, nil, err
 	}
-	b := c.resp[:m]
-	switch {
-	case m == 0:
-		return fail("%w: no data received", errMalformed)
-	case m < 2 || b[0] != protoVersion || b[1] != pktTypeReply:
-		return fail("not a chronyd reply (%d bytes starting %q): %w", m, b[:min(m, 8)], errMalformed)
-	case m < replyHeadSize:
-		return fail("reply of %d bytes, shorter than its %d-byte header: %w", m, replyHeadSize, errMalformed)
-	}
-	if _, err := binary.Decode(b, binary.BigEndian, &c.head); err != nil {
-		return fail("%w: %w", errMalformed, err)
-	}
-	if c.head.Status != 0 { // candm.h STT_SUCCESS
-		return fail("chronyd refused: got status %s (%d)", c.head.Status, uint16(c.head.Status))
-	}
-	if want != 0 && c.head.Reply != want {
-		return fail("unexpected reply type %d, not %d: %w", uint16(c.head.Reply), uint16(want), errMalformed)
-	}
-	// chronyd echoes the command of the request (candm.h CMD_Reply.command):
-	// anything else is a reply to another request.
-	if c.head.Command != cmd {
-		return fail("reply is for command %d, not %d: %w", uint16(c.head.Command), uint16(cmd), errMalformed)
-	}
-	return c.head.Reply, b[replyHeadSize:], nil
+	return c.head.Reply, body, nil
 }
 
 // call exchanges the request that request made for a reply of type want and
@@ -261,6 +240,95 @@ func (c *client) call(want fbchrony.ReplyType, v any, what string, index int32) 
 		return err
 	}
 	return decode(body, v, what, index)
+}
+
+// window bounds a batch's requests in flight: their replies wait in the
+// socket's receive buffer (some 200 KiB, net.core.rmem_default), and 32
+// replies of at most 1 KiB stay far below it, for chronyd's largest count
+// of sources too.
+const window = 32
+
+// pending is a request of a batch whose reply is not read yet; tag is the
+// caller's, handed back with the reply.
+type pending struct {
+	seq   uint32
+	cmd   fbchrony.CommandType
+	want  fbchrony.ReplyType
+	what  string
+	index int32
+	tag   int
+}
+
+// send writes the request that request made as one of a batch, without
+// waiting for its reply: receive reads the replies. A round's requests go
+// out in three batches (tracking and the count; each source's data; each
+// source's name and statistics), so that it waits for three round trips,
+// not for two and three more per source, each a wake-up of its goroutine.
+// chronyd answers each datagram as it reads it and echoes its sequence
+// number (candm.h CMD_Reply.sequence), by which receive matches them.
+func (c *client) send(want fbchrony.ReplyType, what string, index int32, tag int) error {
+	c.seq++
+	binary.BigEndian.PutUint32(c.req[8:], c.seq)
+	if _, err := c.conn.Write(c.req[:c.reqLen]); err != nil {
+		return fmt.Errorf("%s request: send: %w", requestName(what, index), err)
+	}
+	c.inflight = append(c.inflight, pending{c.seq, fbchrony.CommandType(binary.BigEndian.Uint16(c.req[4:])), want, what, index, tag})
+	return nil
+}
+
+// receive reads the replies to the requests sent, in whatever order they
+// come, and hands each to take with its request's tag: the reply's data,
+// or what is wrong with chronyd's answer (a refusal, a reply of another
+// type or to another command), for take to judge. A failure to receive
+// (the deadline), a datagram that is no chronyd reply, or one to no
+// request of the batch, ends the batch with an error, as does an error
+// take returns.
+func (c *client) receive(take func(tag int, body []byte, err error) error) error {
+	for len(c.inflight) > 0 {
+		// Until the reply says which request it answers, an error names the
+		// oldest one waiting.
+		fail := func(format string, args ...any) error {
+			p := c.inflight[0]
+			return fmt.Errorf("%s request: "+format, append([]any{requestName(p.what, p.index)}, args...)...)
+		}
+		m, err := c.conn.Read(c.resp[:])
+		if err != nil {
+			return fail("receive: %w", err)
+		}
+		b := c.resp[:m]
+		switch {
+		case m == 0:
+			return fail("%w: no data received", errMalformed)
+		case m < 2 || b[0] != protoVersion || b[1] != pktTypeReply:
+			return fail("not a chronyd reply (%d bytes starting %q): %w", m, b[:min(m, 8)], errMalformed)
+		case m < replyHeadSize:
+			return fail("reply of %d bytes, shorter than its %d-byte header: %w", m, replyHeadSize, errMalformed)
+		}
+		if _, err := binary.Decode(b, binary.BigEndian, &c.head); err != nil {
+			return fail("%w: %w", errMalformed, err)
+		}
+		i := slices.IndexFunc(c.inflight, func(p pending) bool { return p.seq == c.head.Sequence })
+		if i < 0 {
+			return fail("a reply with sequence number %d, which no request waiting had: %w", c.head.Sequence, errMalformed)
+		}
+		p := c.inflight[i]
+		c.inflight = slices.Delete(c.inflight, i, i+1)
+		var problem error
+		switch {
+		case c.head.Status != 0: // candm.h STT_SUCCESS
+			problem = fmt.Errorf("%s request: chronyd refused: got status %s (%d)", requestName(p.what, p.index), c.head.Status, uint16(c.head.Status))
+		case p.want != 0 && c.head.Reply != p.want:
+			problem = fmt.Errorf("%s request: unexpected reply type %d, not %d: %w", requestName(p.what, p.index), uint16(c.head.Reply), uint16(p.want), errMalformed)
+		case c.head.Command != p.cmd:
+			// chronyd echoes the command of the request (candm.h
+			// CMD_Reply.command): anything else answers another request.
+			problem = fmt.Errorf("%s request: reply is for command %d, not %d: %w", requestName(p.what, p.index), uint16(c.head.Command), uint16(p.cmd), errMalformed)
+		}
+		if err := take(p.tag, b[replyHeadSize:], problem); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // decode reads a reply's data into v.

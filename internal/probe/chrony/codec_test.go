@@ -37,20 +37,23 @@ func TestRequestsAsFacebook(t *testing.T) {
 	}{
 		{"tracking", fbchrony.NewTrackingPacket(), func(c *client) { c.request(cmdTracking, requestLen); c.exchange(0, "", -1) }},
 		{"sources", fbchrony.NewSourcesPacket(), func(c *client) { c.request(cmdNSources, requestLen); c.exchange(0, "", -1) }},
-		{"source data", fbchrony.NewSourceDataPacket(3), func(c *client) { c.readSource(3) }},
+		{"source data", fbchrony.NewSourceDataPacket(3), func(c *client) {
+			binary.BigEndian.PutUint32(c.request(cmdSourceData, indexedLen), 3)
+			c.send(fbchrony.RpySourceData, "source", 3, 3) // as readSources sends it
+		}},
 		{"source stats", fbchrony.NewSourceStatsPacket(5), func(c *client) {
 			binary.BigEndian.PutUint32(c.request(cmdSourceStats, indexedLen), 5)
 			c.exchange(0, "", -1)
 		}},
-		{"source name", fbchrony.NewNTPSourceNamePacket(&ip), func(c *client) { c.sourceName(&ip) }},
-		{"placeholder name", fbchrony.NewNTPSourceNamePacket(&id), func(c *client) { c.sourceName(&id) }},
+		{"source name", fbchrony.NewNTPSourceNamePacket(&ip), func(c *client) { sendName(c, &ip) }},
+		{"placeholder name", fbchrony.NewNTPSourceNamePacket(&id), func(c *client) { sendName(c, &id) }},
 		{"serverstats", fbchrony.NewServerStatsPacket(), func(c *client) { c.serverStats() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conn := &recordConn{}
 			c := &client{conn: conn}
 			// A longer request before leaves nothing behind in the buffer.
-			c.sourceName(&fbchrony.IPAddr{IP: [16]uint8{0xff, 0xff, 0xff, 0xff, 0xff}, Family: 2})
+			sendName(c, &fbchrony.IPAddr{IP: [16]uint8{0xff, 0xff, 0xff, 0xff, 0xff}, Family: 2})
 			c.seq = 0
 			tc.send(c)
 			tc.fb.SetSequence(1)
@@ -63,6 +66,12 @@ func TestRequestsAsFacebook(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sendName sends a source name request as readNamesAndStats does.
+func sendName(c *client, ip *fbchrony.IPAddr) {
+	putIPAddr(c.request(cmdNTPSourceName, sourceNameLen), ip)
+	c.send(fbchrony.RpyNTPSourceName, "source name", -1, 0)
 }
 
 // fbDecode decodes one reply with facebook/time's client.

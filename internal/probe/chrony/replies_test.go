@@ -16,16 +16,32 @@ import (
 type replayConn struct {
 	replies  [][]byte
 	requests int
+	seqs     []uint32 // of the requests not answered yet
 }
 
-func (c *replayConn) Write(b []byte) (int, error) { c.requests++; return len(b), nil }
+// Write takes a request; its sequence number goes into the next reply.
+func (c *replayConn) Write(b []byte) (int, error) {
+	c.requests++
+	if len(b) >= 12 {
+		c.seqs = append(c.seqs, binary.BigEndian.Uint32(b[8:])) // candm.h CMD_Request.sequence
+	}
+	return len(b), nil
+}
 
+// Read hands out the next reply, with the sequence number of the oldest
+// request not answered, as chronyd echoes it (candm.h CMD_Reply.sequence,
+// at byte 16 of the reply): a reply captured or made up for one request
+// answers whichever the probe sent in its place.
 func (c *replayConn) Read(b []byte) (int, error) {
 	if len(c.replies) == 0 {
 		return 0, os.ErrDeadlineExceeded
 	}
 	n := copy(b, c.replies[0])
 	c.replies = c.replies[1:]
+	if n >= 20 && len(c.seqs) > 0 {
+		binary.BigEndian.PutUint32(b[16:], c.seqs[0])
+		c.seqs = c.seqs[1:]
+	}
 	return n, nil
 }
 
