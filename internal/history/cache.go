@@ -1,23 +1,28 @@
 package history
 
 import (
+	"math"
+	"slices"
 	"sort"
 	"time"
 )
 
 // The page's caches. With a file, the minutes before the first one memory
-// holds change only when the file does (the hourly write, an open, a
-// close: disk.gen counts them), so what the status page derives from
-// them is kept until then: the whole buckets of the 30-day chart (Series
-// at minute resolution) and the 7- and 30-day percentiles' inputs. A view
-// reads from the file only the minutes memory lacks beyond what is kept
-// (none, as a rule) and takes the newer ones from memory; once an hour
-// the file gains minutes and the next view reads them all again.
+// holds, and the rounds before the first one memory holds, change only
+// when the file does (the hourly write and prune, an open, a close, a
+// stepped clock: disk.gen counts them), so what the status page derives
+// from them is kept until then: the whole buckets of the 30-day chart
+// (Series at minute resolution), the 7- and 30-day percentiles' minutes
+// and the 1- and 24-hour percentiles' rounds. A view reads from the file
+// only what memory lacks beyond what is kept (a few minutes of rounds, as
+// a rule) and takes the newer ones from memory; once an hour the file
+// changes and the next view reads it all again.
 //
-// Size, worst case (MaxSources sources): maxCachedPoints points of 160 B
-// and 16 sources of 24 B, 0.53 MiB; maxCachedMinutes minutes of 32 B,
-// 1.32 MiB: under 1.9 MiB, whatever the interval (TestHeapBounded: the
-// store and its caches hold under 2.5 MiB after the page's queries).
+// Size, worst case: maxCachedPoints points of 160 B and MaxSources
+// sources of 24 B, 0.53 MiB; maxCachedMinutes minutes of 32 B, 1.32 MiB;
+// maxCachedRounds rounds of 24 B, 2.06 MiB: under 4 MiB, whatever the
+// interval (TestHeapBounded: the store and its caches hold under 4.5 MiB
+// after the page's queries, at 1 s with MaxSources sources).
 const (
 	// maxCachedPoints bounds the chart's cached buckets (the page's chart
 	// has 900); a Series of more whole buckets is not cached.
@@ -25,6 +30,9 @@ const (
 	// maxCachedMinutes bounds the percentiles' cached minutes: 30 days
 	// and an hour; a longer window is not cached.
 	maxCachedMinutes = int64(30*24*time.Hour/time.Minute) + 60
+	// maxCachedRounds bounds the percentiles' cached rounds: 25 h at 1 s;
+	// a window of more is not cached.
+	maxCachedRounds = 90_000
 )
 
 // seriesCache holds the points of the whole buckets of st (Unix ns) in
@@ -56,10 +64,89 @@ type pctCache struct {
 	populated bool
 }
 
+// pctRound is what the percentiles read of a round: Offset NaN when it
+// is not valid (the file stores no NaN offset: it reads back as NULL).
+type pctRound struct {
+	t                int64
+	offset, maxError float64
+}
+
+// roundCache holds the file's rounds lo <= T < hi (Unix ns) of generation
+// gen, as the percentiles read them.
+type roundCache struct {
+	gen       uint64
+	lo, hi    int64
+	rs        []pctRound
+	populated bool
+}
+
 // pageCache is the store's caches for the page.
 type pageCache struct {
 	series seriesCache
 	pct    pctCache
+	rounds roundCache
+}
+
+// pctRounds calls f, as eachRound(from, to, false, f) does, for the rounds
+// with from <= T < to (Unix ns), in no particular order: those memory
+// holds, and those of the file it does not cache; and it returns the
+// cached ones, which the caller passes to f through eachPctRound after it
+// let the lock go (a cache is never changed, only replaced).
+func (s *Store) pctRounds(from, to int64, f func(r *Round)) []pctRound {
+	if len(s.rounds) == 0 {
+		return nil
+	}
+	if s.disk == nil {
+		s.eachRound(from, to, false, f)
+		return nil
+	}
+	lo := max(from, s.rounds[len(s.rounds)-1].T-int64(RoundsKept))
+	e := min(to, s.rounds[0].T) // the file alone holds the rounds before
+	c := s.cache.rounds
+	if gen := s.disk.gen; !c.populated || c.gen != gen || lo < c.lo || lo >= c.hi {
+		if e <= lo {
+			s.eachRound(from, to, false, f)
+			return nil
+		}
+		c = roundCache{gen: gen, lo: lo, hi: e, populated: true}
+		keep := true
+		s.disk.readRounds(s, lo, e, false, func(r *Round) {
+			f(r)
+			if !keep {
+				return
+			}
+			if len(c.rs) == maxCachedRounds {
+				keep, c.rs = false, nil
+				return
+			}
+			off := math.NaN()
+			if r.Valid {
+				off = r.Offset
+			}
+			c.rs = append(c.rs, pctRound{t: r.T, offset: off, maxError: r.MaxError})
+		})
+		if keep && s.disk.gen == gen {
+			c.rs = slices.Clone(c.rs) // no spare capacity
+			s.cache.rounds = c
+		}
+		s.eachRound(e, to, false, f) // what memory holds, and the file beyond e
+		return nil
+	}
+	mid := min(e, c.hi)
+	i := sort.Search(len(c.rs), func(k int) bool { return c.rs[k].t >= lo })
+	j := sort.Search(len(c.rs), func(k int) bool { return c.rs[k].t >= mid })
+	s.eachRound(mid, to, false, f)
+	return c.rs[i:max(i, j)]
+}
+
+// eachPctRound calls f for each of the cached rounds rs.
+func eachPctRound(rs []pctRound, f func(r *Round)) {
+	var r Round
+	for i := range rs {
+		p := &rs[i]
+		r = Round{T: p.t, Valid: !math.IsNaN(p.offset), Offset: p.offset, MaxError: p.maxError}
+		f(&r)
+	}
 }
 
 func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
@@ -122,23 +209,24 @@ func (s *Store) wholeBuckets(st, b1, b2 int64) []Point {
 
 // pctMinutes calls f, as eachMinute(from, to, true, minuteColsPct, f)
 // does, for the minutes overlapping [from, to) (Unix ns), in no
-// particular order: those before fileEnd from the cache, the others from
-// memory (or the file).
-func (s *Store) pctMinutes(from, to int64, f func(m *Minute)) {
+// particular order: those memory holds, and those of the file it does not
+// cache; and it returns the cached ones (T after base), which the caller
+// passes to f through eachPctMinute after it let the lock go.
+func (s *Store) pctMinutes(from, to int64, f func(m *Minute)) (cached []pctMinute, base int64) {
 	if len(s.rounds) == 0 {
-		return
+		return nil, 0
 	}
 	lo, hi := s.minuteBounds(from, to)
 	if s.disk == nil {
 		s.eachMinuteIn(lo, hi, true, minuteColsPct, f)
-		return
+		return nil, 0
 	}
 	e := s.fileEnd(lo, hi)
 	c := s.cache.pct
 	if gen := s.disk.gen; !c.populated || c.gen != gen || lo < c.lo || lo >= c.hi {
 		if e <= lo || (e-lo)/60 > maxCachedMinutes {
 			s.eachMinuteIn(lo, hi, true, minuteColsPct, f)
-			return
+			return nil, 0
 		}
 		c = pctCache{gen: gen, lo: lo, hi: e, base: lo, populated: true}
 		s.eachMinuteIn(lo, e, false, minuteColsPct, func(m *Minute) {
@@ -146,17 +234,24 @@ func (s *Store) pctMinutes(from, to int64, f func(m *Minute)) {
 				absP99: m.AbsP99, errP99: m.ErrP99, absMax: m.AbsMax, errMax: m.ErrMax, valid: m.Valid})
 		})
 		if s.disk.gen == gen {
+			c.ms = slices.Clone(c.ms) // no spare capacity
 			s.cache.pct = c
 		}
 	}
 	mid := min(e, c.hi)
 	i := sort.Search(len(c.ms), func(k int) bool { return c.base+int64(c.ms[k].t) >= lo })
+	j := sort.Search(len(c.ms), func(k int) bool { return c.base+int64(c.ms[k].t) >= mid })
+	s.eachMinuteIn(mid, hi, true, minuteColsPct, f)
+	return c.ms[i:max(i, j)], c.base
+}
+
+// eachPctMinute calls f for each of the cached minutes ms (T after base).
+func eachPctMinute(ms []pctMinute, base int64, f func(m *Minute)) {
 	var m Minute
-	for ; i < len(c.ms) && c.base+int64(c.ms[i].t) < mid; i++ {
-		p := &c.ms[i]
-		m = Minute{T: c.base + int64(p.t), Valid: p.valid, AbsMean: p.absMean, ErrMean: p.errMean,
+	for i := range ms {
+		p := &ms[i]
+		m = Minute{T: base + int64(p.t), Valid: p.valid, AbsMean: p.absMean, ErrMean: p.errMean,
 			AbsP99: p.absP99, ErrP99: p.errP99, AbsMax: p.absMax, ErrMax: p.errMax}
 		f(&m)
 	}
-	s.eachMinuteIn(mid, hi, true, minuteColsPct, f)
 }

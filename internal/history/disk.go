@@ -91,8 +91,10 @@ type disk struct {
 	checked                     health.Check
 	stale                       bool   // checked needs rebuilding
 	readErr                     string // the last failed read, logged
-	// gen counts the changes to the file's minutes (a write, an open, a
-	// close): the page's caches (cache.go) hold while it stays the same.
+	// gen counts the changes to the file's minutes and older rounds (a
+	// write of minutes, a prune, an open, a close, a round older than the
+	// newest, a failed read): the page's caches (cache.go) hold while it
+	// stays the same.
 	gen uint64
 }
 

@@ -12,9 +12,9 @@
 // the open minute is aggregated from them), the minutes closed since the
 // last hourly write, and the source names: under 1 MiB of Go heap whatever
 // the age of the history (0.16 MiB after 90 days at a 1 s interval with
-// MaxSources sources); and what the status page derives from the file's
-// minutes, until the file gains some (cache.go: under 1.9 MiB;
-// TestHeapBounded: under 2.5 MiB in all). While the file cannot be written
+// MaxSources sources); and what the status page derives from the file,
+// until it changes (cache.go: under 4 MiB; TestHeapBounded: under 4.5
+// MiB in all). While the file cannot be written
 // (a full disk), memory keeps what it lacks, within the memory-only bounds
 // below, and writes it at the next retry; a failure longer than
 // MemoryRoundsKept loses the older rounds' detail (their minutes stay). A
@@ -216,6 +216,9 @@ func (s *Store) Record(r health.Report) (health.Check, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rd := s.roundOf(r)
+	if n := len(s.rounds); s.disk != nil && n > 0 && rd.T <= s.rounds[n-1].T {
+		s.disk.gen++ // a stepped clock: the file's older rounds change
+	}
 	done := s.add(rd)
 	if s.disk == nil {
 		s.trim()

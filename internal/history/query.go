@@ -485,42 +485,50 @@ func (s *Store) Percentiles(end time.Time, windows []time.Duration) []Percentile
 			minuteFrom = min(minuteFrom, a.from)
 		}
 	}
-	if len(byRound) > 0 {
-		s.eachRound(roundFrom, to, false, func(r *Round) {
-			for _, a := range byRound {
-				if r.T < a.from {
-					continue
-				}
-				a.first = min(a.first, r.T)
-				if r.Valid {
-					a.a = append(a.a, math.Abs(r.Offset))
-					a.b = append(a.b, r.MaxError)
-				}
+	var cachedRounds []pctRound
+	var cachedMinutes []pctMinute
+	var minuteBase int64
+	addRound := func(r *Round) {
+		for _, a := range byRound {
+			if r.T < a.from {
+				continue
 			}
-		})
+			a.first = min(a.first, r.T)
+			if r.Valid {
+				a.a = append(a.a, math.Abs(r.Offset))
+				a.b = append(a.b, r.MaxError)
+			}
+		}
+	}
+	addMinute := func(m *Minute) {
+		for _, a := range byMinute {
+			if (m.T+60)*1e9 <= a.from {
+				continue
+			}
+			a.first = min(a.first, max(m.T*1e9, a.from))
+			if m.Valid == 0 {
+				continue
+			}
+			a.count += int(m.Valid)
+			a.a = append(a.a, float64(m.AbsMean))
+			a.b = append(a.b, float64(m.ErrMean))
+			a.c = append(a.c, float64(m.AbsP99))
+			a.d = append(a.d, float64(m.ErrP99))
+			a.absMax, a.errMax = max(a.absMax, float64(m.AbsMax)), max(a.errMax, float64(m.ErrMax))
+		}
+	}
+	if len(byRound) > 0 {
+		cachedRounds = s.pctRounds(roundFrom, to, addRound) // the file's kept in roundCache (cache.go)
 	}
 	if len(byMinute) > 0 {
-		s.pctMinutes(minuteFrom, to, func(m *Minute) { // the file's through pctCache (cache.go)
-			for _, a := range byMinute {
-				if (m.T+60)*1e9 <= a.from {
-					continue
-				}
-				a.first = min(a.first, max(m.T*1e9, a.from))
-				if m.Valid == 0 {
-					continue
-				}
-				a.count += int(m.Valid)
-				a.a = append(a.a, float64(m.AbsMean))
-				a.b = append(a.b, float64(m.ErrMean))
-				a.c = append(a.c, float64(m.AbsP99))
-				a.d = append(a.d, float64(m.ErrP99))
-				a.absMax, a.errMax = max(a.absMax, float64(m.AbsMax)), max(a.errMax, float64(m.ErrMax))
-			}
-		})
+		cachedMinutes, minuteBase = s.pctMinutes(minuteFrom, to, addMinute) // and in pctCache
 	}
-	// The rest works on the values gathered, without the store.
+	// The rest works on the values gathered and the caches' (never
+	// changed, only replaced), without the store.
 	s.mu.Unlock()
 	locked = false
+	eachPctRound(cachedRounds, addRound)
+	eachPctMinute(cachedMinutes, minuteBase, addMinute)
 	for i := range out {
 		p, a := &out[i], &accs[i]
 		if a.first != math.MaxInt64 {
