@@ -50,13 +50,22 @@ func TestCacheAnswersAsMemory(t *testing.T) {
 					t.Fatalf("Series(step %s) at %s, pass %d: the file store answers\n%+v\nthe memory store\n%+v", step, tm, pass, fs, ms)
 				}
 			}
+			// The last 50 minutes' rounds, which both stores hold.
+			ms, fs := mem.Series(tm.Add(-50*time.Minute), tm.Add(1), 7*time.Second), file.Series(tm.Add(-50*time.Minute), tm.Add(1), 7*time.Second)
+			if fs.Resolution != ResolutionRound || len(fs.Points) == 0 {
+				t.Fatalf("Series of rounds at %s: resolution %s, %d points", tm, fs.Resolution, len(fs.Points))
+			}
+			if !reflect.DeepEqual(fs, ms) {
+				t.Fatalf("Series of rounds at %s, pass %d: the file store answers\n%+v\nthe memory store\n%+v", tm, pass, fs, ms)
+			}
 			mp, fp := mem.Percentiles(tm, windows), file.Percentiles(tm, windows)
 			if !reflect.DeepEqual(fmtPct(fp), fmtPct(mp)) {
 				t.Fatalf("Percentiles at %s, pass %d: the file store answers\n%+v\nthe memory store\n%+v", tm, pass, fp, mp)
 			}
 		}
 		file.mu.Lock()
-		if file.cache.series.populated && file.cache.pct.populated && file.cache.pct.gen == file.disk.gen {
+		if c := &file.cache; c.series.populated && c.roundSeries.populated && c.pct.populated && c.rounds.populated &&
+			c.pct.gen == file.disk.gen && c.roundSeries.gen == file.disk.gen {
 			cached++
 		}
 		file.mu.Unlock()

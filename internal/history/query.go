@@ -262,11 +262,15 @@ func (s *Store) Series(from, to time.Time, step time.Duration) Series {
 	out := Series{From: from, To: to, Step: step}
 	sb := seriesBuilder{st: int64(step)}
 	f, t := from.UnixNano(), to.UnixNano()
-	if step > 0 && s.disk != nil && len(s.rounds) > 0 && !s.useRounds(f) {
-		s.minuteSeries(f, t, &sb) // with the whole buckets cached (cache.go)
-		out.Resolution = ResolutionMinute
-	} else {
+	switch {
+	case step <= 0 || s.disk == nil || len(s.rounds) == 0:
 		out.Resolution = s.cells(f, t, true, func(c *cell) { sb.add(s, c) })
+	case s.useRounds(f): // with the whole buckets cached (cache.go)
+		s.roundSeries(f, t, &sb)
+		out.Resolution = ResolutionRound
+	default:
+		s.minuteSeries(f, t, &sb)
+		out.Resolution = ResolutionMinute
 	}
 	sb.flush(s)
 	out.Points = sb.pts

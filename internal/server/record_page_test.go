@@ -13,8 +13,8 @@ import (
 // With a month of history at a 1 s interval in its file, the page renders
 // again and again, its 30-day and 48-hour windows in turn (the first view
 // fills the caches and the Allan deviation from all of the file, 0.3-0.5
-// s; each 48-hour view reads 172,800 rounds, some 0.15 s), while rounds
-// are recorded every 2 ms: each Record made while a view was in progress
+// s; the first 48-hour view reads its 172,800 rounds, some 0.15 s), while
+// rounds are recorded every 2 ms: each Record made while a view was in progress
 // completes within 20 ms (160 ms under the race detector: raceSlowdown).
 // The store's lock is let go between chunks of 1,000 rows; before, a view
 // held it throughout.
