@@ -18,8 +18,14 @@
 # RSS with its split, and the CPU time extrapolated to an hour and to a
 # share of one core.
 #
+# With HISTORY_DAYS=N each daemon starts with N days of made-up history in
+# its state directory (bench/fillhistory: every round of the last 48 h at
+# its interval, a round a minute before), as a daemon that has run that
+# long holds it.
+#
 # Environment: DURATION (180), INTERVALS ("1s 10s"), SCRAPE (1), PAGE (10),
-# WARMUP (30), SAMPLE (5), BASE (a git revision), NSOURCES (4).
+# WARMUP (30), SAMPLE (5), BASE (a git revision), NSOURCES (4),
+# HISTORY_DAYS (none).
 
 . "$(dirname "$0")/lib.sh"
 
@@ -34,6 +40,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 echo "building ..." >&2
 (cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$WORK/ntphealthd" ./cmd/ntphealth)
 (cd "$root" && go build -o "$WORK/agentload" ./bench/agentload)
+[[ -n ${HISTORY_DAYS:-} ]] && (cd "$root" && go build -o "$WORK/fillhistory" ./bench/fillhistory)
 builds=(this)
 declare -A bin
 bin[this]=$WORK/ntphealthd
@@ -66,6 +73,10 @@ declare -A pid t0 rssmax anon file
 for n in "${names[@]}"; do
 	b=${n%%-*} iv=${n#*-}
 	mkdir -m 700 "$WORK/state-$n"
+	if [[ -n ${HISTORY_DAYS:-} ]]; then
+		[[ -d $WORK/history-$iv ]] || "$WORK/fillhistory" -dir "$WORK/history-$iv" -days "$HISTORY_DAYS" -interval "$iv" >&2
+		cp "$WORK/history-$iv/history.db" "$WORK/state-$n/"
+	fi
 	STATE_DIRECTORY=$WORK/state-$n "${bin[$b]}" run --config "$WORK/empty.yaml" --log-format json \
 		--chrony "$CHRONY_ADDR" --listen "${listen[$n]}" --interval "$iv" \
 		--push-url "http://$(cat "$WORK/receiver")/api/push/$n" >"$WORK/$n.log" 2>&1 &
