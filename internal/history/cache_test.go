@@ -1,7 +1,6 @@
 package history
 
 import (
-	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -15,22 +14,8 @@ import (
 // from the minutes and from the rounds; the file store's answers are the
 // memory store's.
 func TestCacheAnswersAsMemory(t *testing.T) {
-	mem := Memory()
-	file := Open(t.TempDir(), Options{})
-	defer file.Close()
-	rec := func(tm time.Time, off float64) {
-		mem.Record(report(tm, off))
-		file.Record(report(tm, off))
-	}
-	start := t0
-	raw := start.Add(3 * 24 * time.Hour)
-	for tm := start; tm.Before(raw); tm = tm.Add(time.Minute) {
-		off := 1e-6 * math.Sin(float64(tm.Unix())/5000)
-		if tm.Unix()%7919 < 60 {
-			off = math.NaN()
-		}
-		rec(tm, off)
-	}
+	mem, file, rec := twinStores(t)
+	start, raw := t0, t0.Add(3*24*time.Hour)
 	windows := []time.Duration{10 * time.Minute, 50 * time.Minute, 60 * time.Hour, 7 * 24 * time.Hour} // rounds, rounds, minutes, minutes
 	asked, cached := 0, 0
 	end := raw.Add(5 * time.Hour)

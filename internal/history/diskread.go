@@ -194,35 +194,34 @@ func (d *disk) readRounds(s *Store, from, to int64, sources bool, f func(r *Roun
 	if sources {
 		cols = roundCols
 	}
-	for from < to {
-		n, last := 0, from
-		err := d.scanRoundsIn(context.Background(), s, cols, chunkOf("rounds"), "1", from, to, func(r *Round) {
-			n, last = n+1, r.T
+	d.inChunks(s, from, to, func(from int64, seen func(t int64)) error {
+		return d.scanRoundsIn(context.Background(), s, cols, chunkOf("rounds"), "1", from, to, func(r *Round) {
+			seen(r.T)
 			f(r)
 		})
-		if err != nil {
-			d.readFailed(s, err)
-			return
-		}
-		if n < readChunk {
-			return
-		}
-		from = last + 1
-		s.yield()
-	}
+	})
 }
 
 // readMinutes calls f for each minute in the file with from <= t < to
 // (Unix s), oldest first, read with cols, readChunk at a time as
 // readRounds does.
 func (d *disk) readMinutes(s *Store, cols string, from, to int64, f func(m *Minute)) {
-	for from < to {
-		n, last := 0, from
-		err := d.scanMinutesIn(context.Background(), s, cols, chunkOf("minutes"), "1", from, to, func(m *Minute) {
-			n, last = n+1, m.T
+	d.inChunks(s, from, to, func(from int64, seen func(t int64)) error {
+		return d.scanMinutesIn(context.Background(), s, cols, chunkOf("minutes"), "1", from, to, func(m *Minute) {
+			seen(m.T)
 			f(m)
 		})
-		if err != nil {
+	})
+}
+
+// inChunks reads [from, to) a chunk at a time: scan reads at most
+// readChunk rows from its from on and reports each row's key to seen; the
+// next chunk starts after the last key, and the store's lock is let go in
+// between (s.yield). A failed read is logged and ends it.
+func (d *disk) inChunks(s *Store, from, to int64, scan func(from int64, seen func(t int64)) error) {
+	for from < to {
+		n, last := 0, from
+		if err := scan(from, func(t int64) { n, last = n+1, t }); err != nil {
 			d.readFailed(s, err)
 			return
 		}

@@ -16,22 +16,8 @@ import (
 // minutes, counts, percentiles, the Allan deviation of the minutes, the
 // span and the newest rounds (from memory, and from the file beyond it).
 func TestFileAnswersAsMemory(t *testing.T) {
-	mem := Memory()
-	file := Open(t.TempDir(), Options{})
-	defer file.Close()
-	rec := func(tm time.Time, off float64) {
-		mem.Record(report(tm, off))
-		file.Record(report(tm, off))
-	}
-	start := t0
-	raw := start.Add(3 * 24 * time.Hour)
-	for tm := start; tm.Before(raw); tm = tm.Add(time.Minute) {
-		off := 1e-6 * math.Sin(float64(tm.Unix())/5000)
-		if tm.Unix()%7919 < 60 {
-			off = math.NaN() // no answer now and then
-		}
-		rec(tm, off)
-	}
+	mem, file, rec := twinStores(t)
+	start, raw := t0, t0.Add(3*24*time.Hour)
 	end := raw.Add(50 * time.Minute)
 	for tm := raw; tm.Before(end); tm = tm.Add(time.Second) {
 		rec(tm, 1e-7*float64(tm.Unix()%97)-4e-6)
@@ -87,4 +73,26 @@ func fmtPct(ps []Percentiles) []string {
 		out = append(out, fmt.Sprintf("%+v", p))
 	}
 	return out
+}
+
+// twinStores returns a memory-only store, a store with a file, and rec,
+// which records the same round in both; both are fed 3 days from t0 at
+// one round a minute, a slow wave of offsets with no answer now and then.
+func twinStores(t *testing.T) (mem, file *Store, rec func(tm time.Time, off float64)) {
+	t.Helper()
+	mem = Memory()
+	file = Open(t.TempDir(), Options{})
+	t.Cleanup(func() { file.Close() })
+	rec = func(tm time.Time, off float64) {
+		mem.Record(report(tm, off))
+		file.Record(report(tm, off))
+	}
+	for tm := t0; tm.Before(t0.Add(3 * 24 * time.Hour)); tm = tm.Add(time.Minute) {
+		off := 1e-6 * math.Sin(float64(tm.Unix())/5000)
+		if tm.Unix()%7919 < 60 {
+			off = math.NaN() // no answer now and then
+		}
+		rec(tm, off)
+	}
+	return mem, file, rec
 }

@@ -81,10 +81,16 @@ func dialAddr(raw string) (string, bool) {
 		u = p
 	}
 	port := u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	switch {
+	case port != "":
+	case u.Scheme == "http":
+		port = "80"
+	case u.Scheme == "https":
+		port = "443"
+	default: // a socks5:// proxy without a port: leave the dial to the push
+		return "", false
 	}
-	return net.JoinHostPort(u.Hostname(), port), port != ""
+	return net.JoinHostPort(u.Hostname(), port), true
 }
 
 // dial is the transport's DialContext: the connection dialled ahead for
