@@ -5,6 +5,9 @@ package main
 import (
 	"context"
 	"io"
+
+	// One P from the first package inits on (internal/oneproc).
+	_ "github.com/ntphealth/ntphealth/internal/oneproc"
 )
 
 // The lean build of ntphealth (go build -tags lean ./cmd/ntphealth, what

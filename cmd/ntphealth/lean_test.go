@@ -184,3 +184,31 @@ func TestLeanHandsOver(t *testing.T) {
 		}
 	})
 }
+
+// TestLeanOneProcFirst: the lean build is on one P (internal/oneproc)
+// before any package's init allocates, so no heap span of a second P is
+// faulted in, nor flushed by the change to one P, at each start. An import
+// added to internal/oneproc, which would delay its init, fails here.
+func TestLeanOneProcFirst(t *testing.T) {
+	cmd := exec.Command(leanBinary(t, t.TempDir()), "version")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("ntphealth version: %v\n%s", err, stderr.String())
+	}
+	const pkg = "github.com/ntphealth/ntphealth/internal/oneproc"
+	for line := range strings.Lines(stderr.String()) {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "init" {
+			continue
+		}
+		if f[1] == pkg {
+			return
+		}
+		if !strings.HasSuffix(strings.TrimSpace(line), " 0 allocs") {
+			t.Fatalf("%s allocates in its init before %s's: %s", f[1], pkg, line)
+		}
+	}
+	t.Fatalf("no init of %s in GODEBUG=inittrace=1's output:\n%s", pkg, stderr.String())
+}

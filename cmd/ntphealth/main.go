@@ -39,7 +39,8 @@ func main() {
 		// P they take turns without a second thread to wake for each of
 		// them, nor a second set of heap spans to fault in. Measured with
 		// bench/oneshot.sh on 2 CPUs: 1 ms of CPU less (of some 24), the
-		// same wall time. The daemon keeps every CPU.
+		// same wall time. The daemon keeps every CPU. The lean build is on
+		// one P already, from its first package inits (internal/oneproc).
 		runtime.GOMAXPROCS(1)
 	}
 	if len(os.Args) < 2 || os.Args[1] != "check" {
