@@ -6,8 +6,9 @@
 #   sudo bench/daemon.sh                            # 180 s, intervals 1s and 10s
 #   BASE=main~8 DURATION=300 sudo bench/daemon.sh   # and that revision's, side by side
 #
-# Builds the daemon (a plain build of ./cmd/ntphealth: ntphealthd) from this
-# tree, and with BASE=REV from that git revision too, and bench/agentload,
+# Builds the daemon (ntphealthd: ./cmd/ntphealth with the Makefile's
+# DAEMON_TAGS, as `make build` does) from this tree, and with BASE=REV from
+# that git revision too (with its Makefile's DAEMON_TAGS, if any), and bench/agentload,
 # which serves the push receiver and scrapes: GET /metrics (gzip, as
 # Prometheus asks) and /health every SCRAPE seconds, / every PAGE seconds
 # (0 turns either off). Starts a private chronyd (lib.sh: "local stratum 2"
@@ -38,7 +39,8 @@ SAMPLE=${SAMPLE:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 echo "building ..." >&2
-(cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$WORK/ntphealthd" ./cmd/ntphealth)
+daemon_tags() { sed -n 's/^DAEMON_TAGS *:= *//p' "$1/Makefile"; }
+(cd "$root" && CGO_ENABLED=0 go build -trimpath -tags "$(daemon_tags "$root")" -ldflags '-s -w' -o "$WORK/ntphealthd" ./cmd/ntphealth)
 (cd "$root" && go build -o "$WORK/agentload" ./bench/agentload)
 [[ -n ${HISTORY_DAYS:-} ]] && (cd "$root" && go build -o "$WORK/fillhistory" ./bench/fillhistory)
 builds=(this)
@@ -47,7 +49,7 @@ bin[this]=$WORK/ntphealthd
 if [[ -n ${BASE:-} ]]; then
 	mkdir "$WORK/base"
 	git -C "$root" archive "$BASE" | tar -x -C "$WORK/base"
-	(cd "$WORK/base" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$WORK/ntphealthd-base" ./cmd/ntphealth)
+	(cd "$WORK/base" && CGO_ENABLED=0 go build -trimpath -tags "$(daemon_tags "$WORK/base")" -ldflags '-s -w' -o "$WORK/ntphealthd-base" ./cmd/ntphealth)
 	builds+=(base)
 	bin[base]=$WORK/ntphealthd-base
 fi

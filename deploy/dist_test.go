@@ -45,10 +45,10 @@ var distTargets = []distTarget{
 }
 
 // distBinaries are the programs a tarball holds at the top of its folder,
-// with the build tags each must be built with (the Makefile's LEAN_TAGS):
-// ntphealth, the command, is the lean build, which hands "run" to
-// ntphealthd, the complete program, beside it.
-var distBinaries = map[string]string{"ntphealth": "lean,nethttpomithttp2", "ntphealthd": ""}
+// with the build tags each must be built with (the Makefile's LEAN_TAGS and
+// DAEMON_TAGS): ntphealth, the command, is the lean build, which hands "run"
+// to ntphealthd, the complete program, beside it.
+var distBinaries = map[string]string{"ntphealth": leanTags, "ntphealthd": daemonTags}
 
 // distFiles are what the tarballs hold besides the binaries, by their path
 // under the tarball's folder and their source in the repository.

@@ -68,8 +68,11 @@ var (
 // LEAN_TAGS).
 const leanTags = "lean,nethttpomithttp2"
 
+// daemonTags are the build tags of ntphealthd (the Makefile's DAEMON_TAGS).
+const daemonTags = "nethttpomithttp2"
+
 // ntphealthBinary builds ./cmd/ntphealth once per test run, as `make deb`
-// builds ntphealthd (static, version stamped), and returns its path: the
+// builds ntphealthd (static, version stamped, DAEMON_TAGS), and returns its path: the
 // complete program.
 func ntphealthBinary(t *testing.T) string {
 	t.Helper()
@@ -96,7 +99,7 @@ func build(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		for out, tags := range map[string]string{filepath.Join(buildDir, "ntphealth"): "", filepath.Join(buildDir, "lean", "ntphealth"): leanTags} {
+		for out, tags := range map[string]string{filepath.Join(buildDir, "ntphealth"): daemonTags, filepath.Join(buildDir, "lean", "ntphealth"): leanTags} {
 			cmd := exec.CommandContext(ctx, gobin, "build", "-trimpath", "-tags", tags,
 				"-ldflags", "-X main.version="+testVersion, "-o", out, "./cmd/ntphealth")
 			cmd.Dir = repoRoot

@@ -42,8 +42,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// build runs `go build -o bin ./cmd/ntphealth` from the module root (the
-// parent of this package), each attempt bounded to two minutes.
+// build runs `go build -tags nethttpomithttp2 -o bin ./cmd/ntphealth` (the
+// Makefile's DAEMON_TAGS: ntphealthd as it ships, HTTP/1.1 only) from the
+// module root (the parent of this package), each attempt bounded to two
+// minutes.
 func build(bin string) error {
 	var out []byte
 	var err error
@@ -53,7 +55,7 @@ func build(bin string) error {
 			time.Sleep(buildPause)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/ntphealth")
+		cmd := exec.CommandContext(ctx, "go", "build", "-tags", "nethttpomithttp2", "-o", bin, "./cmd/ntphealth")
 		cmd.Dir = ".."
 		out, err = cmd.CombinedOutput()
 		cancel()

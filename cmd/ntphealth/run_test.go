@@ -67,7 +67,7 @@ func ntphealthBinary(t testing.TB) string {
 		binPath = filepath.Join(binDir, "ntphealth")
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", binPath, ".").CombinedOutput()
+		out, err := exec.CommandContext(ctx, "go", "build", "-tags", "nethttpomithttp2", "-o", binPath, ".").CombinedOutput() // ntphealthd as the Makefile's DAEMON_TAGS build it
 		if err != nil {
 			binErr = fmt.Errorf("go build: %w\n%s", err, out)
 		}

@@ -66,7 +66,7 @@ func build(out string) error {
 			time.Sleep(buildPause)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "github.com/ntphealth/ntphealth/cmd/ntphealth")
+		cmd := exec.CommandContext(ctx, "go", "build", "-tags", "nethttpomithttp2", "-o", out, "github.com/ntphealth/ntphealth/cmd/ntphealth") // the Makefile's DAEMON_TAGS
 		msg, err = cmd.CombinedOutput()
 		cancel()
 		if err == nil {
