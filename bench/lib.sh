@@ -26,9 +26,12 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-# build_ntphealth builds the binary into $WORK/ntphealth.
+# build_ntphealth builds the daemon into $WORK/ntphealth as the Makefile
+# builds ntphealthd (static, trimmed paths, its DAEMON_TAGS).
 build_ntphealth() {
-	(cd "$(dirname "${BASH_SOURCE[0]}")/.." && go build -o "$WORK/ntphealth" ./cmd/ntphealth)
+	local root
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	(cd "$root" && CGO_ENABLED=0 go build -trimpath -tags "$(sed -n 's/^DAEMON_TAGS *:= *//p' Makefile)" -o "$WORK/ntphealth" ./cmd/ntphealth)
 	: >"$WORK/empty.yaml"
 }
 
