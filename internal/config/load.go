@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"regexp"
 	"sync"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -70,10 +71,14 @@ func readSmall(path string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", path, unwrapPath(err))
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
+	// Room for the whole file and for the read that finds its end: two
+	// reads and one buffer, not one of each per doubling from 512 bytes.
+	var b bytes.Buffer
+	b.Grow(int(min(fi.Size(), maxFileSize)) + bytes.MinRead)
+	if _, err := b.ReadFrom(io.LimitReader(f, maxFileSize+1)); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	data := b.Bytes()
 	if len(data) > maxFileSize {
 		return nil, fmt.Errorf("read %s: larger than %d bytes (is this the right file?)", path, maxFileSize)
 	}
@@ -141,7 +146,7 @@ func parseYAML(data []byte, filename string) (root *yaml.Node, err error) {
 			root, err = nil, &Error{Pos: filename, Msg: "invalid YAML: the parser failed (check the file's syntax)"}
 		}
 	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yaml.NewDecoder(bytes.NewReader(withoutCommentText(data)))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -159,6 +164,54 @@ func parseYAML(data []byte, filename string) (root *yaml.Node, err error) {
 		return doc.Content[0], nil
 	}
 	return nil, nil
+}
+
+// withoutCommentText is data with the text of each whole-line comment
+// dropped and its '#' kept: every line is to YAML what it was, a comment or
+// not, with its number. yaml.v3 keeps every comment's text, character by
+// character, most of its work on a commented file such as the one the
+// packages install (deploy/ntphealth.yaml: 9 kB, 1.4 kB without the text).
+// A line that starts with '#' is text, not a comment, inside a block scalar
+// (| or >) or a quoted value that goes on past its line: from the first
+// line that could open one (a |, > or backslash, both kinds of quote, or an
+// odd count of one) on, data is kept as it is. So is data that yaml.v3
+// would refuse for a character in it, or that holds a line break other
+// than \n or \r\n (YAML 1.1's NEL, LS, PS or a lone \r).
+func withoutCommentText(data []byte) []byte {
+	for i, r := range string(data) {
+		switch {
+		case r == utf8.RuneError && !bytes.HasPrefix(data[i:], []byte("\uFFFD")): // not UTF-8: perhaps UTF-16
+			return data
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0x7f, r > 0x7f && r < 0xa0 && r != 0x85, r == 0xfffe || r == 0xffff:
+			return data // yaml.v3 refuses it, with its line
+		case r == 0x85 || r == 0x2028 || r == 0x2029:
+			return data // a line break to yaml.v3
+		case r == '\r' && (i+1 == len(data) || data[i+1] != '\n'):
+			return data
+		}
+	}
+	out := make([]byte, 0, len(data))
+	for rest := data; len(rest) > 0; {
+		line, after, found := bytes.Cut(rest, []byte{'\n'})
+		text := bytes.TrimLeft(line, " \t")
+		if len(text) > 0 && text[0] == '#' {
+			out = append(out, line[:len(line)-len(text)+1]...)
+			if bytes.HasSuffix(text, []byte{'\r'}) {
+				out = append(out, '\r')
+			}
+		} else {
+			dq, sq := bytes.Count(line, []byte{'"'}), bytes.Count(line, []byte{'\''})
+			if bytes.ContainsAny(line, "|>\\") || dq%2 != 0 || sq%2 != 0 || dq > 0 && sq > 0 {
+				return append(out, rest...)
+			}
+			out = append(out, line...)
+		}
+		if found {
+			out = append(out, '\n')
+		}
+		rest = after
+	}
+	return out
 }
 
 // syntaxError rewords a yaml.v3 error as "file:line: invalid YAML: ...".
