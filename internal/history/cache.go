@@ -89,36 +89,46 @@ type pageCache struct {
 	rounds      roundCache
 }
 
-// pctRounds calls f, as eachRound(from, to, false, f) does, for the rounds
-// with from <= T < to (Unix ns), in no particular order: those memory
-// holds, and those of the file it does not cache; and it returns the
-// cached ones, which the caller passes to f through eachPctRound after it
-// let the lock go (a cache is never changed, only replaced).
-func (s *Store) pctRounds(from, to int64, f func(r *Round)) []pctRound {
+// pctRounds returns the rounds with from <= T < to (Unix ns), as the
+// percentiles read them: those of the file in the cache, which it makes
+// again when the file changed (Percentiles reads them after it let the
+// lock go: a cache is never changed, only replaced), and the others,
+// those memory holds and those of the file beyond the cache.
+func (s *Store) pctRounds(from, to int64) pctRounds {
+	var out pctRounds
+	more := func(r *Round) {
+		off := math.NaN()
+		if r.Valid {
+			off = r.Offset
+		}
+		out.more = append(out.more, pctRound{t: r.T, offset: off, maxError: r.MaxError})
+	}
 	if len(s.rounds) == 0 {
-		return nil
+		return out
 	}
 	if s.disk == nil {
-		s.eachRound(from, to, false, f)
-		return nil
+		s.eachRound(from, to, false, more)
+		return out
 	}
 	lo := max(from, s.rounds[len(s.rounds)-1].T-int64(RoundsKept))
 	e := min(to, s.rounds[0].T) // the file alone holds the rounds before
 	c := s.cache.rounds
 	if gen := s.disk.gen; !c.populated || c.gen != gen || lo < c.lo || lo >= c.hi {
 		if e <= lo {
-			s.eachRound(from, to, false, f)
-			return nil
+			s.eachRound(from, to, false, more)
+			return out
 		}
 		c = roundCache{gen: gen, lo: lo, hi: e, populated: true}
+		// Room for them all at once: appended one by one, the slice
+		// would double its way up, and leave as much garbage.
+		c.rs = make([]pctRound, 0, s.roundsExpected(lo, e))
 		keep := true
 		s.disk.readRounds(s, lo, e, false, func(r *Round) {
-			f(r)
-			if !keep {
-				return
+			if keep && len(c.rs) == maxCachedRounds {
+				keep, out.more, c.rs = false, c.rs, nil // too many to cache
 			}
-			if len(c.rs) == maxCachedRounds {
-				keep, c.rs = false, nil
+			if !keep {
+				more(r)
 				return
 			}
 			off := math.NaN()
@@ -127,28 +137,37 @@ func (s *Store) pctRounds(from, to int64, f func(r *Round)) []pctRound {
 			}
 			c.rs = append(c.rs, pctRound{t: r.T, offset: off, maxError: r.MaxError})
 		})
-		if keep && s.disk.gen == gen {
-			c.rs = slices.Clone(c.rs) // no spare capacity
-			s.cache.rounds = c
+		if keep {
+			if cap(c.rs) > len(c.rs)+len(c.rs)/8 {
+				c.rs = slices.Clone(c.rs) // fewer rounds than expected, or more
+			}
+			if s.disk.gen == gen {
+				s.cache.rounds = c
+			}
+			out.cached = c.rs
 		}
-		s.eachRound(e, to, false, f) // what memory holds, and the file beyond e
-		return nil
+		s.eachRound(e, to, false, more) // what memory holds, and the file beyond e
+		return out
 	}
 	mid := min(e, c.hi)
 	i := sort.Search(len(c.rs), func(k int) bool { return c.rs[k].t >= lo })
 	j := sort.Search(len(c.rs), func(k int) bool { return c.rs[k].t >= mid })
-	s.eachRound(mid, to, false, f)
-	return c.rs[i:max(i, j)]
+	s.eachRound(mid, to, false, more)
+	out.cached = c.rs[i:max(i, j)]
+	return out
 }
 
-// eachPctRound calls f for each of the cached rounds rs.
-func eachPctRound(rs []pctRound, f func(r *Round)) {
-	var r Round
-	for i := range rs {
-		p := &rs[i]
-		r = Round{T: p.t, Valid: !math.IsNaN(p.offset), Offset: p.offset, MaxError: p.maxError}
-		f(&r)
+// roundsExpected is how many rounds the file holds in [lo, e) (Unix ns),
+// at most maxCachedRounds, if they came at the pace of those memory holds
+// (the last 5 minutes' and more): room to read them into without
+// counting them first (some 10 ms for a day at 1 s, with the lock held).
+func (s *Store) roundsExpected(lo, e int64) int {
+	n := len(s.rounds)
+	if n < 2 || s.rounds[n-1].T <= s.rounds[0].T {
+		return 0
 	}
+	pace := float64(s.rounds[n-1].T-s.rounds[0].T) / float64(n-1)
+	return int(min(float64(e-lo)/pace*1.01+1, maxCachedRounds))
 }
 
 func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
@@ -249,51 +268,49 @@ func (s *Store) wholeBuckets(st, b1, b2 int64) []Point {
 	return sb.pts
 }
 
-// pctMinutes calls f, as eachMinute(from, to, true, minuteColsPct, f)
-// does, for the minutes overlapping [from, to) (Unix ns), in no
-// particular order: those memory holds, and those of the file it does not
-// cache; and it returns the cached ones (T after base), which the caller
-// passes to f through eachPctMinute after it let the lock go.
-func (s *Store) pctMinutes(from, to int64, f func(m *Minute)) (cached []pctMinute, base int64) {
+// pctMinutes returns, as pctRounds does, the minutes overlapping [from,
+// to) (Unix ns) and the open one, as the percentiles read them: those of
+// the file in the cache, and the others.
+func (s *Store) pctMinutes(from, to int64) pctMinutes {
+	var out pctMinutes
+	more := func(m *Minute) {
+		out.more = append(out.more, pctMinute{t: int32(m.T - out.base), absMean: m.AbsMean, errMean: m.ErrMean,
+			absP99: m.AbsP99, errP99: m.ErrP99, absMax: m.AbsMax, errMax: m.ErrMax, valid: m.Valid})
+	}
 	if len(s.rounds) == 0 {
-		return nil, 0
+		return out
 	}
 	lo, hi := s.minuteBounds(from, to)
+	out.base = lo
 	if s.disk == nil {
-		s.eachMinuteIn(lo, hi, true, minuteColsPct, f)
-		return nil, 0
+		s.eachMinuteIn(lo, hi, true, minuteColsPct, more)
+		return out
 	}
 	e := s.fileEnd(lo, hi)
 	c := s.cache.pct
 	if gen := s.disk.gen; !c.populated || c.gen != gen || lo < c.lo || lo >= c.hi {
 		if e <= lo || (e-lo)/60 > maxCachedMinutes {
-			s.eachMinuteIn(lo, hi, true, minuteColsPct, f)
-			return nil, 0
+			s.eachMinuteIn(lo, hi, true, minuteColsPct, more)
+			return out
 		}
 		c = pctCache{gen: gen, lo: lo, hi: e, base: lo, populated: true}
+		c.ms = make([]pctMinute, 0, (e-lo)/60+1) // at most one a minute
 		s.eachMinuteIn(lo, e, false, minuteColsPct, func(m *Minute) {
 			c.ms = append(c.ms, pctMinute{t: int32(m.T - c.base), absMean: m.AbsMean, errMean: m.ErrMean,
 				absP99: m.AbsP99, errP99: m.ErrP99, absMax: m.AbsMax, errMax: m.ErrMax, valid: m.Valid})
 		})
+		if cap(c.ms) > len(c.ms)+len(c.ms)/8 {
+			c.ms = slices.Clone(c.ms) // minutes missing
+		}
 		if s.disk.gen == gen {
-			c.ms = slices.Clone(c.ms) // no spare capacity
 			s.cache.pct = c
 		}
 	}
+	out.base = c.base
 	mid := min(e, c.hi)
 	i := sort.Search(len(c.ms), func(k int) bool { return c.base+int64(c.ms[k].t) >= lo })
 	j := sort.Search(len(c.ms), func(k int) bool { return c.base+int64(c.ms[k].t) >= mid })
-	s.eachMinuteIn(mid, hi, true, minuteColsPct, f)
-	return c.ms[i:max(i, j)], c.base
-}
-
-// eachPctMinute calls f for each of the cached minutes ms (T after base).
-func eachPctMinute(ms []pctMinute, base int64, f func(m *Minute)) {
-	var m Minute
-	for i := range ms {
-		p := &ms[i]
-		m = Minute{T: base + int64(p.t), Valid: p.valid, AbsMean: p.absMean, ErrMean: p.errMean,
-			AbsP99: p.absP99, ErrP99: p.errP99, AbsMax: p.absMax, ErrMax: p.errMax}
-		f(&m)
-	}
+	s.eachMinuteIn(mid, hi, true, minuteColsPct, more)
+	out.cached = c.ms[i:max(i, j)]
+	return out
 }

@@ -454,119 +454,180 @@ var Quantiles = [4]float64{0.50, 0.95, 0.99, 1}
 // Percentiles returns the summary for each window, ending at end.
 //
 // The windows served from rounds are read in one pass over the longest of
-// them, and those served from minutes likewise.
+// them, and those served from minutes likewise: the page's caches hold
+// most of them (cache.go), and what they lack is gathered in the same
+// compact form. The quantiles are then found window by window, one set of
+// values at a time, in one scratch slice: the size of the longest window
+// (86,400 float64 for 24 h at 1 s, 0.7 MB), where a slice per window and
+// value would take eight times that.
 func (s *Store) Percentiles(end time.Time, windows []time.Duration) []Percentiles {
-	s.mu.Lock()
-	locked := true
-	defer func() {
-		if locked {
-			s.mu.Unlock()
-		}
-	}()
-	type acc struct {
-		from, first    int64
-		count          int
-		a, b, c, d     []float64
-		absMax, errMax float64
-	}
-	accs := make([]acc, len(windows))
 	out := make([]Percentiles, len(windows))
+	froms := make([]int64, len(windows))
 	to := end.UnixNano() + 1
-	var byRound, byMinute []*acc
 	roundFrom, minuteFrom := int64(math.MaxInt64), int64(math.MaxInt64)
+	s.mu.Lock()
 	for i, w := range windows {
 		nan := math.NaN()
 		out[i] = Percentiles{Window: w, Abs: [4]float64{nan, nan, nan, nan}, Err: [4]float64{nan, nan, nan, nan}}
-		a := &accs[i]
-		a.from, a.first = end.Add(-w).UnixNano(), math.MaxInt64
-		if s.useRounds(a.from) {
+		froms[i] = end.Add(-w).UnixNano()
+		if s.useRounds(froms[i]) {
 			out[i].Resolution = ResolutionRound
-			byRound = append(byRound, a)
-			roundFrom = min(roundFrom, a.from)
+			roundFrom = min(roundFrom, froms[i])
 		} else {
 			out[i].Resolution = ResolutionMinute
-			byMinute = append(byMinute, a)
-			minuteFrom = min(minuteFrom, a.from)
+			minuteFrom = min(minuteFrom, froms[i])
 		}
 	}
-	var cachedRounds []pctRound
-	var cachedMinutes []pctMinute
-	var minuteBase int64
-	addRound := func(r *Round) {
-		for _, a := range byRound {
-			if r.T < a.from {
-				continue
-			}
-			a.first = min(a.first, r.T)
-			if r.Valid {
-				a.a = append(a.a, math.Abs(r.Offset))
-				a.b = append(a.b, r.MaxError)
-			}
-		}
+	// The cached rounds and minutes (never changed, only replaced), and
+	// the others in the same form.
+	var rounds pctRounds
+	var minutes pctMinutes
+	if roundFrom != math.MaxInt64 {
+		rounds = s.pctRounds(roundFrom, to)
 	}
-	addMinute := func(m *Minute) {
-		for _, a := range byMinute {
-			if (m.T+60)*1e9 <= a.from {
-				continue
-			}
-			a.first = min(a.first, max(m.T*1e9, a.from))
-			if m.Valid == 0 {
-				continue
-			}
-			a.count += int(m.Valid)
-			a.a = append(a.a, float64(m.AbsMean))
-			a.b = append(a.b, float64(m.ErrMean))
-			a.c = append(a.c, float64(m.AbsP99))
-			a.d = append(a.d, float64(m.ErrP99))
-			a.absMax, a.errMax = max(a.absMax, float64(m.AbsMax)), max(a.errMax, float64(m.ErrMax))
-		}
+	if minuteFrom != math.MaxInt64 {
+		minutes = s.pctMinutes(minuteFrom, to)
 	}
-	if len(byRound) > 0 {
-		cachedRounds = s.pctRounds(roundFrom, to, addRound) // the file's kept in roundCache (cache.go)
-	}
-	if len(byMinute) > 0 {
-		cachedMinutes, minuteBase = s.pctMinutes(minuteFrom, to, addMinute) // and in pctCache
-	}
-	// The rest works on the values gathered and the caches' (never
-	// changed, only replaced), without the store.
+	// The rest works on those, without the store.
 	s.mu.Unlock()
-	locked = false
-	// Room for the cached values at once: appended one by one, the slices
-	// would double their way up (86,400 rounds in a day at 1 s), and a
-	// view would leave twice the garbage.
-	for _, a := range byRound {
-		a.a, a.b = slices.Grow(a.a, len(cachedRounds)), slices.Grow(a.b, len(cachedRounds))
+	var buf []float64
+	if n := len(rounds.cached) + len(rounds.more); n > 0 {
+		buf = make([]float64, 0, n)
 	}
-	for _, a := range byMinute {
-		n := len(cachedMinutes)
-		a.a, a.b, a.c, a.d = slices.Grow(a.a, n), slices.Grow(a.b, n), slices.Grow(a.c, n), slices.Grow(a.d, n)
+	var buf32 []float32
+	if n := len(minutes.cached) + len(minutes.more); n > 0 {
+		buf32 = make([]float32, 0, n)
 	}
-	eachPctRound(cachedRounds, addRound)
-	eachPctMinute(cachedMinutes, minuteBase, addMinute)
 	for i := range out {
-		p, a := &out[i], &accs[i]
-		if a.first != math.MaxInt64 {
-			p.Covered = time.Duration(to - 1 - a.first)
-		}
+		p, from := &out[i], froms[i]
+		var first int64
 		if p.Resolution == ResolutionRound {
-			p.Count = len(a.a)
+			first = rounds.percentiles(p, from, buf)
 		} else {
-			p.Count = a.count
+			first = minutes.percentiles(p, from, buf32)
 		}
-		if len(a.a) == 0 {
-			continue
-		}
-		if p.Resolution == ResolutionRound {
-			qa, qb := quantiles(a.a, 0.50, 0.95, 0.99, 1), quantiles(a.b, 0.50, 0.95, 0.99, 1)
-			p.Abs = [4]float64{qa[0], qa[1], qa[2], qa[3]}
-			p.Err = [4]float64{qb[0], qb[1], qb[2], qb[3]}
-		} else {
-			qa, qb := quantiles(a.a, 0.50, 0.95), quantiles(a.b, 0.50, 0.95)
-			p.Abs = [4]float64{qa[0], qa[1], quantiles(a.c, 0.99)[0], a.absMax}
-			p.Err = [4]float64{qb[0], qb[1], quantiles(a.d, 0.99)[0], a.errMax}
+		if first != math.MaxInt64 {
+			p.Covered = time.Duration(to - 1 - first)
 		}
 	}
 	return out
+}
+
+// pctRounds are the rounds a Percentiles call reads: the cached ones,
+// sorted by t, and more (those memory holds, those of the file not
+// cached), in no particular order.
+type pctRounds struct {
+	cached, more []pctRound
+}
+
+// percentiles fills p's count and figures from the rounds with t >= from,
+// using buf's room, and returns the first one's t (MaxInt64: none).
+func (rs *pctRounds) percentiles(p *Percentiles, from int64, buf []float64) (first int64) {
+	first = math.MaxInt64
+	i := sort.Search(len(rs.cached), func(k int) bool { return rs.cached[k].t >= from })
+	cached := rs.cached[i:]
+	if len(cached) > 0 {
+		first = cached[0].t
+	}
+	for k := range rs.more {
+		if t := rs.more[k].t; t >= from {
+			first = min(first, t)
+		}
+	}
+	for pass := range 2 {
+		v := buf[:0]
+		for _, part := range [2][]pctRound{cached, rs.more} {
+			for k := range part {
+				r := &part[k]
+				if r.t < from || math.IsNaN(r.offset) {
+					continue
+				}
+				if pass == 0 {
+					v = append(v, math.Abs(r.offset))
+				} else {
+					v = append(v, r.maxError)
+				}
+			}
+		}
+		p.Count = len(v)
+		if len(v) == 0 {
+			return first
+		}
+		q := quantiles(v, 0.50, 0.95, 0.99, 1)
+		if pass == 0 {
+			p.Abs = [4]float64{q[0], q[1], q[2], q[3]}
+		} else {
+			p.Err = [4]float64{q[0], q[1], q[2], q[3]}
+		}
+	}
+	return first
+}
+
+// pctMinutes are the minutes a Percentiles call reads, as pctRounds (T
+// after base).
+type pctMinutes struct {
+	cached, more []pctMinute
+	base         int64
+}
+
+// percentiles fills p's count and figures from the minutes that end after
+// from (Unix ns), using buf's room, and returns the time the first one
+// starts, or from if it starts before (MaxInt64: none). The p50 and p95
+// are of the minutes' means, the p99 of their p99s, the max of their
+// maxima.
+func (ms *pctMinutes) percentiles(p *Percentiles, from int64, buf []float32) (first int64) {
+	first = math.MaxInt64
+	// Minutes with (base + t + 60)·1e9 > from.
+	i := sort.Search(len(ms.cached), func(k int) bool { return (ms.base+int64(ms.cached[k].t)+60)*1e9 > from })
+	cached := ms.cached[i:]
+	parts := [2][]pctMinute{cached, ms.more}
+	count := 0
+	var absMax, errMax float32
+	for _, part := range parts {
+		for k := range part {
+			m := &part[k]
+			t := (ms.base + int64(m.t)) * 1e9
+			if t+60e9 <= from {
+				continue
+			}
+			first = min(first, max(t, from))
+			count += int(m.valid)
+			if m.valid > 0 {
+				absMax, errMax = max(absMax, m.absMax), max(errMax, m.errMax)
+			}
+		}
+	}
+	p.Count = count
+	if count == 0 {
+		return first
+	}
+	for pass := range 4 {
+		v := buf[:0]
+		for _, part := range parts {
+			for k := range part {
+				m := &part[k]
+				if m.valid == 0 || (ms.base+int64(m.t)+60)*1e9 <= from {
+					continue
+				}
+				v = append(v, [4]float32{m.absMean, m.errMean, m.absP99, m.errP99}[pass])
+			}
+		}
+		switch pass {
+		case 0, 1:
+			q := quantiles(v, 0.50, 0.95)
+			if pass == 0 {
+				p.Abs[0], p.Abs[1] = q[0], q[1]
+			} else {
+				p.Err[0], p.Err[1] = q[0], q[1]
+			}
+		case 2:
+			p.Abs[2] = quantiles(v, 0.99)[0]
+		case 3:
+			p.Err[2] = quantiles(v, 0.99)[0]
+		}
+	}
+	p.Abs[3], p.Err[3] = float64(absMax), float64(errMax)
+	return first
 }
 
 // Rounds returns a copy of the newest n rounds, oldest first.
@@ -596,13 +657,13 @@ func (s *Store) Rounds(n int) []Round {
 // quantiles returns the nearest-rank quantiles qs (ascending, 0 < q <= 1)
 // of v, reordering v: each is found by selection, in O(len(v)), not by
 // sorting (the 30-day page asks for a dozen over up to 172,800 rounds).
-func quantiles(v []float64, qs ...float64) []float64 {
+func quantiles[T float32 | float64](v []T, qs ...float64) []float64 {
 	out := make([]float64, 0, len(qs))
 	lo := 0
 	for _, q := range qs {
 		k := min(max(int(math.Ceil(q*float64(len(v))))-1, lo), len(v)-1)
 		nth(v[lo:], k-lo)
-		out = append(out, v[k])
+		out = append(out, float64(v[k]))
 		lo = k
 	}
 	return out
@@ -612,7 +673,7 @@ func quantiles(v []float64, qs ...float64) []float64 {
 // larger before it and nothing smaller after it (Hoare's FIND, as in N.
 // Wirth, Algorithms + Data Structures = Programs, 1976, with a
 // median-of-three pivot).
-func nth(a []float64, k int) {
+func nth[T float32 | float64](a []T, k int) {
 	l, r := 0, len(a)-1
 	for l < r {
 		m := l + (r-l)/2
