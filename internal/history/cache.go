@@ -20,10 +20,11 @@ import (
 // changes and the next view reads it all again.
 //
 // Size, worst case: twice maxCachedPoints points of 160 B and MaxSources
-// sources of 24 B, 1.06 MiB; maxCachedMinutes minutes of 32 B, 1.32 MiB;
-// maxCachedRounds rounds of 24 B, 2.06 MiB: under 4.5 MiB, whatever the
-// interval (TestHeapBounded: the store and its caches hold under 5 MiB
-// after the page's queries, at 1 s with MaxSources sources).
+// sources of 24 B, 1.06 MiB; maxCachedMinutes minutes of 28 B, 1.16 MiB;
+// maxCachedRounds rounds of 20 B, 1.72 MiB (both in columns, their times
+// as steps from the one before): under 4 MiB, whatever the interval
+// (TestHeapBounded: the store and its caches hold under 4.5 MiB after the
+// page's queries, at 1 s with MaxSources sources).
 const (
 	// maxCachedPoints bounds the chart's cached buckets (the page's chart
 	// has 900); a Series of more whole buckets is not cached.
@@ -49,10 +50,44 @@ type seriesCache struct {
 
 // pctMinute is what the percentiles read of a minute.
 type pctMinute struct {
-	t                                int32 // Unix s, after pctCache.base
+	t                                int64 // Unix s
 	absMean, errMean, absP99, errP99 float32
 	absMax, errMax                   float32
 	valid                            uint16
+}
+
+// pctMinuteCols are minutes as the percentiles read them, oldest first, in
+// columns: 28 B a minute, where a pctMinute with its time after a base in
+// an int32 took 32.
+type pctMinuteCols struct {
+	t                                timeCol[uint16] // Unix s
+	absMean, errMean, absP99, errP99 []float32
+	absMax, errMax                   []float32
+	valid                            []uint16
+}
+
+func (c *pctMinuteCols) grow(n int) {
+	c.t.grow(n)
+	for _, col := range []*[]float32{&c.absMean, &c.errMean, &c.absP99, &c.errP99, &c.absMax, &c.errMax} {
+		*col = slices.Grow(*col, n)
+	}
+	c.valid = slices.Grow(c.valid, n)
+}
+
+func (c *pctMinuteCols) add(m *Minute) {
+	c.t.add(m.T)
+	c.absMean, c.errMean = append(c.absMean, m.AbsMean), append(c.errMean, m.ErrMean)
+	c.absP99, c.errP99 = append(c.absP99, m.AbsP99), append(c.errP99, m.ErrP99)
+	c.absMax, c.errMax = append(c.absMax, m.AbsMax), append(c.errMax, m.ErrMax)
+	c.valid = append(c.valid, m.Valid)
+}
+
+func (c *pctMinuteCols) clip() {
+	c.t.dt = clip(c.t.dt)
+	for _, col := range []*[]float32{&c.absMean, &c.errMean, &c.absP99, &c.errP99, &c.absMax, &c.errMax} {
+		*col = clip(*col)
+	}
+	c.valid = clip(c.valid)
 }
 
 // pctCache holds the file's minutes lo <= T < hi (Unix s) of generation
@@ -60,8 +95,7 @@ type pctMinute struct {
 type pctCache struct {
 	gen       uint64
 	lo, hi    int64
-	base      int64
-	ms        []pctMinute
+	ms        pctMinuteCols
 	populated bool
 }
 
@@ -72,13 +106,116 @@ type pctRound struct {
 	offset, maxError float64
 }
 
+func pctRoundOf(r *Round) pctRound {
+	off := math.NaN()
+	if r.Valid {
+		off = r.Offset
+	}
+	return pctRound{t: r.T, offset: off, maxError: r.MaxError}
+}
+
+// pctRoundCols are rounds as the percentiles read them, oldest first, in
+// columns: 20 B a round, where a pctRound takes 24. The offsets and
+// maximum errors stay float64: the 1- and 24-hour percentiles are exact.
+type pctRoundCols struct {
+	t                timeCol[uint32] // Unix ns
+	offset, maxError []float64       // offset NaN: not valid
+}
+
+func (c *pctRoundCols) grow(n int) {
+	c.t.grow(n)
+	c.offset, c.maxError = slices.Grow(c.offset, n), slices.Grow(c.maxError, n)
+}
+
+func (c *pctRoundCols) add(r pctRound) {
+	c.t.add(r.t)
+	c.offset, c.maxError = append(c.offset, r.offset), append(c.maxError, r.maxError)
+}
+
+func (c *pctRoundCols) clip() {
+	c.t.dt, c.offset, c.maxError = clip(c.t.dt), clip(c.offset), clip(c.maxError)
+}
+
 // roundCache holds the file's rounds lo <= T < hi (Unix ns) of generation
 // gen, as the percentiles read them.
 type roundCache struct {
 	gen       uint64
 	lo, hi    int64
-	rs        []pctRound
+	rs        pctRoundCols
 	populated bool
+}
+
+// timeCol is a column of ascending times, each kept as its step from the
+// one before, in D: 4 B a round's time (Unix ns, steps up to 4.3 s) or
+// 2 B a minute's (Unix s, up to 18 h) where an int64 takes 8. A longer
+// step, or a backward one, is kept whole in far.
+type timeCol[D uint16 | uint32] struct {
+	t0, last int64
+	dt       []D
+	far      []int64
+}
+
+func (c *timeCol[D]) grow(n int) { c.dt = slices.Grow(c.dt, n) }
+
+func (c *timeCol[D]) add(t int64) {
+	far := ^D(0)
+	switch d := t - c.last; {
+	case len(c.dt) == 0:
+		c.t0 = t
+		c.dt = append(c.dt, 0)
+	case d >= 0 && d < int64(far):
+		c.dt = append(c.dt, D(d))
+	default:
+		c.dt = append(c.dt, far)
+		c.far = append(c.far, t)
+	}
+	c.last = t
+}
+
+func (c *timeCol[D]) len() int { return len(c.dt) }
+
+// scan calls f with each time and its index, oldest first, while f
+// returns true.
+func (c *timeCol[D]) scan(f func(i int, t int64) bool) {
+	far := ^D(0)
+	cur, k := c.t0, 0
+	for i, d := range c.dt {
+		switch {
+		case i == 0:
+		case d == far:
+			cur = c.far[k]
+			k++
+		default:
+			cur += int64(d)
+		}
+		if !f(i, cur) {
+			return
+		}
+	}
+}
+
+// search returns the index of the first time at or after t, and that
+// time; len() and 0 when there is none. It adds up the steps from the
+// first: some 0.1 ms for a day of rounds at 1 s.
+func (c *timeCol[D]) search(t int64) (i int, at int64) {
+	i = len(c.dt)
+	c.scan(func(k int, tk int64) bool {
+		if tk >= t {
+			i, at = k, tk
+			return false
+		}
+		return true
+	})
+	return i, at
+}
+
+// clip gives back the spare capacity left by rows added while a cache
+// was read (its size was counted first).
+func clip[T any](s []T) []T {
+	if cap(s) > len(s)+len(s)/8 {
+		return slices.Clone(s)
+	}
+	return s
 }
 
 // pageCache is the store's caches for the page.
@@ -96,13 +233,7 @@ type pageCache struct {
 // those memory holds and those of the file beyond the cache.
 func (s *Store) pctRounds(from, to int64) pctRounds {
 	var out pctRounds
-	more := func(r *Round) {
-		off := math.NaN()
-		if r.Valid {
-			off = r.Offset
-		}
-		out.more = append(out.more, pctRound{t: r.T, offset: off, maxError: r.MaxError})
-	}
+	more := func(r *Round) { out.more = append(out.more, pctRoundOf(r)) }
 	if len(s.rounds) == 0 {
 		return out
 	}
@@ -119,41 +250,41 @@ func (s *Store) pctRounds(from, to int64) pctRounds {
 			return out
 		}
 		c = roundCache{gen: gen, lo: lo, hi: e, populated: true}
-		// Room for them all at once: appended one by one, the slice
-		// would double its way up, and leave as much garbage.
-		c.rs = make([]pctRound, 0, s.roundsExpected(lo, e))
+		// Room for them all at once: appended one by one, the columns
+		// would double their way up, and leave as much garbage.
+		c.rs.grow(s.roundsExpected(lo, e))
 		keep := true
 		s.disk.readRounds(s, lo, e, false, func(r *Round) {
-			if keep && len(c.rs) == maxCachedRounds {
-				keep, out.more, c.rs = false, c.rs, nil // too many to cache
+			if keep && c.rs.t.len() == maxCachedRounds { // too many to cache
+				keep = false
+				c.rs.t.scan(func(k int, t int64) bool {
+					out.more = append(out.more, pctRound{t: t, offset: c.rs.offset[k], maxError: c.rs.maxError[k]})
+					return true
+				})
+				c.rs = pctRoundCols{}
 			}
 			if !keep {
 				more(r)
 				return
 			}
-			off := math.NaN()
-			if r.Valid {
-				off = r.Offset
-			}
-			c.rs = append(c.rs, pctRound{t: r.T, offset: off, maxError: r.MaxError})
+			c.rs.add(pctRoundOf(r))
 		})
 		if keep {
-			if cap(c.rs) > len(c.rs)+len(c.rs)/8 {
-				c.rs = slices.Clone(c.rs) // fewer rounds than expected, or more
-			}
+			c.rs.clip()
 			if s.disk.gen == gen {
 				s.cache.rounds = c
 			}
-			out.cached = c.rs
+			out.cached, out.lo, out.j = c.rs, lo, c.rs.t.len()
 		}
 		s.eachRound(e, to, false, more) // what memory holds, and the file beyond e
 		return out
 	}
 	mid := min(e, c.hi)
-	i := sort.Search(len(c.rs), func(k int) bool { return c.rs[k].t >= lo })
-	j := sort.Search(len(c.rs), func(k int) bool { return c.rs[k].t >= mid })
+	out.cached, out.lo = c.rs, lo
+	out.i, _ = c.rs.t.search(lo)
+	out.j, _ = c.rs.t.search(mid)
+	out.j = max(out.i, out.j)
 	s.eachRound(mid, to, false, more)
-	out.cached = c.rs[i:max(i, j)]
 	return out
 }
 
@@ -274,14 +405,13 @@ func (s *Store) wholeBuckets(st, b1, b2 int64) []Point {
 func (s *Store) pctMinutes(from, to int64) pctMinutes {
 	var out pctMinutes
 	more := func(m *Minute) {
-		out.more = append(out.more, pctMinute{t: int32(m.T - out.base), absMean: m.AbsMean, errMean: m.ErrMean,
+		out.more = append(out.more, pctMinute{t: m.T, absMean: m.AbsMean, errMean: m.ErrMean,
 			absP99: m.AbsP99, errP99: m.ErrP99, absMax: m.AbsMax, errMax: m.ErrMax, valid: m.Valid})
 	}
 	if len(s.rounds) == 0 {
 		return out
 	}
 	lo, hi := s.minuteBounds(from, to)
-	out.base = lo
 	if s.disk == nil {
 		s.eachMinuteIn(lo, hi, true, minuteColsPct, more)
 		return out
@@ -293,24 +423,19 @@ func (s *Store) pctMinutes(from, to int64) pctMinutes {
 			s.eachMinuteIn(lo, hi, true, minuteColsPct, more)
 			return out
 		}
-		c = pctCache{gen: gen, lo: lo, hi: e, base: lo, populated: true}
-		c.ms = make([]pctMinute, 0, (e-lo)/60+1) // at most one a minute
-		s.eachMinuteIn(lo, e, false, minuteColsPct, func(m *Minute) {
-			c.ms = append(c.ms, pctMinute{t: int32(m.T - c.base), absMean: m.AbsMean, errMean: m.ErrMean,
-				absP99: m.AbsP99, errP99: m.ErrP99, absMax: m.AbsMax, errMax: m.ErrMax, valid: m.Valid})
-		})
-		if cap(c.ms) > len(c.ms)+len(c.ms)/8 {
-			c.ms = slices.Clone(c.ms) // minutes missing
-		}
+		c = pctCache{gen: gen, lo: lo, hi: e, populated: true}
+		c.ms.grow(int((e-lo)/60 + 1)) // at most one a minute
+		s.eachMinuteIn(lo, e, false, minuteColsPct, c.ms.add)
+		c.ms.clip()
 		if s.disk.gen == gen {
 			s.cache.pct = c
 		}
 	}
-	out.base = c.base
 	mid := min(e, c.hi)
-	i := sort.Search(len(c.ms), func(k int) bool { return c.base+int64(c.ms[k].t) >= lo })
-	j := sort.Search(len(c.ms), func(k int) bool { return c.base+int64(c.ms[k].t) >= mid })
+	out.cached, out.lo = c.ms, lo
+	out.i, _ = c.ms.t.search(lo)
+	out.j, _ = c.ms.t.search(mid)
+	out.j = max(out.i, out.j)
 	s.eachMinuteIn(mid, hi, true, minuteColsPct, more)
-	out.cached = c.ms[i:max(i, j)]
 	return out
 }

@@ -491,11 +491,11 @@ func (s *Store) Percentiles(end time.Time, windows []time.Duration) []Percentile
 	// The rest works on those, without the store.
 	s.mu.Unlock()
 	var buf []float64
-	if n := len(rounds.cached) + len(rounds.more); n > 0 {
+	if n := rounds.j - rounds.i + len(rounds.more); n > 0 {
 		buf = make([]float64, 0, n)
 	}
 	var buf32 []float32
-	if n := len(minutes.cached) + len(minutes.more); n > 0 {
+	if n := minutes.j - minutes.i + len(minutes.more); n > 0 {
 		buf32 = make([]float32, 0, n)
 	}
 	for i := range out {
@@ -513,40 +513,55 @@ func (s *Store) Percentiles(end time.Time, windows []time.Duration) []Percentile
 	return out
 }
 
-// pctRounds are the rounds a Percentiles call reads: the cached ones,
-// sorted by t, and more (those memory holds, those of the file not
-// cached), in no particular order.
+// pctRounds are the rounds a Percentiles call reads: cached's [i, j),
+// which are those with T >= lo, and more (those memory holds, those of the
+// file not cached), in no particular order.
 type pctRounds struct {
-	cached, more []pctRound
+	cached pctRoundCols
+	lo     int64
+	i, j   int
+	more   []pctRound
 }
 
 // percentiles fills p's count and figures from the rounds with t >= from,
 // using buf's room, and returns the first one's t (MaxInt64: none).
 func (rs *pctRounds) percentiles(p *Percentiles, from int64, buf []float64) (first int64) {
 	first = math.MaxInt64
-	i := sort.Search(len(rs.cached), func(k int) bool { return rs.cached[k].t >= from })
-	cached := rs.cached[i:]
-	if len(cached) > 0 {
-		first = cached[0].t
+	k := rs.j
+	if rs.i < rs.j {
+		var t int64
+		if k, t = rs.cached.t.search(max(from, rs.lo)); k < rs.j {
+			first = t
+		}
+		k = min(k, rs.j)
 	}
-	for k := range rs.more {
-		if t := rs.more[k].t; t >= from {
+	for i := range rs.more {
+		if t := rs.more[i].t; t >= from {
 			first = min(first, t)
 		}
 	}
+	offset, maxError := rs.cached.offset[k:rs.j], rs.cached.maxError[k:rs.j]
 	for pass := range 2 {
 		v := buf[:0]
-		for _, part := range [2][]pctRound{cached, rs.more} {
-			for k := range part {
-				r := &part[k]
-				if r.t < from || math.IsNaN(r.offset) {
-					continue
-				}
-				if pass == 0 {
-					v = append(v, math.Abs(r.offset))
-				} else {
-					v = append(v, r.maxError)
-				}
+		for i, off := range offset {
+			if math.IsNaN(off) {
+				continue
+			}
+			if pass == 0 {
+				v = append(v, math.Abs(off))
+			} else {
+				v = append(v, maxError[i])
+			}
+		}
+		for i := range rs.more {
+			r := &rs.more[i]
+			if r.t < from || math.IsNaN(r.offset) {
+				continue
+			}
+			if pass == 0 {
+				v = append(v, math.Abs(r.offset))
+			} else {
+				v = append(v, r.maxError)
 			}
 		}
 		p.Count = len(v)
@@ -563,11 +578,12 @@ func (rs *pctRounds) percentiles(p *Percentiles, from int64, buf []float64) (fir
 	return first
 }
 
-// pctMinutes are the minutes a Percentiles call reads, as pctRounds (T
-// after base).
+// pctMinutes are the minutes a Percentiles call reads, as pctRounds.
 type pctMinutes struct {
-	cached, more []pctMinute
-	base         int64
+	cached pctMinuteCols
+	lo     int64 // Unix s
+	i, j   int
+	more   []pctMinute
 }
 
 // percentiles fills p's count and figures from the minutes that end after
@@ -577,49 +593,59 @@ type pctMinutes struct {
 // maxima.
 func (ms *pctMinutes) percentiles(p *Percentiles, from int64, buf []float32) (first int64) {
 	first = math.MaxInt64
-	// Minutes with (base + t + 60)·1e9 > from.
-	i := sort.Search(len(ms.cached), func(k int) bool { return (ms.base+int64(ms.cached[k].t)+60)*1e9 > from })
-	cached := ms.cached[i:]
-	parts := [2][]pctMinute{cached, ms.more}
+	lo := floorDiv(from-60e9, 1e9) + 1 // the minutes with (T+60)·1e9 > from
+	c := &ms.cached
+	k := ms.j
+	if ms.i < ms.j {
+		var t int64
+		if k, t = c.t.search(max(lo, ms.lo)); k < ms.j {
+			first = max(t*1e9, from)
+		}
+		k = min(k, ms.j)
+	}
 	count := 0
 	var absMax, errMax float32
-	for _, part := range parts {
-		for k := range part {
-			m := &part[k]
-			t := (ms.base + int64(m.t)) * 1e9
-			if t+60e9 <= from {
-				continue
-			}
-			first = min(first, max(t, from))
+	for i := k; i < ms.j; i++ {
+		if c.valid[i] > 0 {
+			count += int(c.valid[i])
+			absMax, errMax = max(absMax, c.absMax[i]), max(errMax, c.errMax[i])
+		}
+	}
+	for i := range ms.more {
+		m := &ms.more[i]
+		if m.t < lo {
+			continue
+		}
+		first = min(first, max(m.t*1e9, from))
+		if m.valid > 0 {
 			count += int(m.valid)
-			if m.valid > 0 {
-				absMax, errMax = max(absMax, m.absMax), max(errMax, m.errMax)
-			}
+			absMax, errMax = max(absMax, m.absMax), max(errMax, m.errMax)
 		}
 	}
 	p.Count = count
 	if count == 0 {
 		return first
 	}
-	for pass := range 4 {
+	valid := c.valid[k:ms.j]
+	for pass, col := range [4][]float32{c.absMean, c.errMean, c.absP99, c.errP99} {
 		v := buf[:0]
-		for _, part := range parts {
-			for k := range part {
-				m := &part[k]
-				if m.valid == 0 || (ms.base+int64(m.t)+60)*1e9 <= from {
-					continue
-				}
+		for i, x := range col[k:ms.j] {
+			if valid[i] > 0 {
+				v = append(v, x)
+			}
+		}
+		for i := range ms.more {
+			if m := &ms.more[i]; m.valid > 0 && m.t >= lo {
 				v = append(v, [4]float32{m.absMean, m.errMean, m.absP99, m.errP99}[pass])
 			}
 		}
 		switch pass {
-		case 0, 1:
+		case 0:
 			q := quantiles(v, 0.50, 0.95)
-			if pass == 0 {
-				p.Abs[0], p.Abs[1] = q[0], q[1]
-			} else {
-				p.Err[0], p.Err[1] = q[0], q[1]
-			}
+			p.Abs[0], p.Abs[1] = q[0], q[1]
+		case 1:
+			q := quantiles(v, 0.50, 0.95)
+			p.Err[0], p.Err[1] = q[0], q[1]
 		case 2:
 			p.Abs[2] = quantiles(v, 0.99)[0]
 		case 3:
