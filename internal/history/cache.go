@@ -2,6 +2,7 @@ package history
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"time"
@@ -20,11 +21,13 @@ import (
 // changes and the next view reads it all again.
 //
 // Size, worst case: twice maxCachedPoints points of 160 B and MaxSources
-// sources of 24 B, 1.06 MiB; maxCachedMinutes minutes of 28 B, 1.16 MiB;
-// maxCachedRounds rounds of 20 B, 1.72 MiB (both in columns, their times
-// as steps from the one before): under 4 MiB, whatever the interval
-// (TestHeapBounded: the store and its caches hold under 4.5 MiB after the
-// page's queries, at 1 s with MaxSources sources).
+// sources of 24 B, 1.06 MiB; maxCachedMinutes minutes of 12 B and their
+// p99s' and maxima's tails (pctMinuteCols: as a rule a few thousand
+// values, at worst 16.5 B a minute more), 0.5 to 1.18 MiB; maxCachedRounds
+// rounds of 20 B, 1.72 MiB (both in columns, their times as steps from
+// the one before): under 4 MiB, whatever the interval (TestHeapBounded:
+// the store and its caches hold under 3.75 MiB after the page's queries,
+// at 1 s with MaxSources sources).
 const (
 	// maxCachedPoints bounds the chart's cached buckets (the page's chart
 	// has 900); a Series of more whole buckets is not cached.
@@ -57,18 +60,38 @@ type pctMinute struct {
 }
 
 // pctMinuteCols are minutes as the percentiles read them, oldest first, in
-// columns: 28 B a minute, where a pctMinute with its time after a base in
-// an int32 took 32.
+// columns. The times, the counts of valid rounds and the means, which the
+// p50 and the p95 need all of, are kept whole: 12 B a minute. Of the
+// minutes' p99s and maxima, tails keep only what the p99 and the max of
+// a window that ends with the cache can be (tailCol): some 3,000 values
+// of a month's 43,200 (where the columns whole took 28 B a minute, a
+// struct 32).
 type pctMinuteCols struct {
-	t                                timeCol[uint16] // Unix s
-	absMean, errMean, absP99, errP99 []float32
-	absMax, errMax                   []float32
-	valid                            []uint16
+	t                timeCol[uint16] // Unix s
+	absMean, errMean []float32
+	valid            []uint16
+	// nValid counts the minutes with valid rounds; the tails serve a
+	// window of at most maxValid of them.
+	nValid, maxValid int
+	absP99, errP99   tailCol // k = rankFromTop(0.99, maxValid)
+	absMax, errMax   tailCol // k = 1
+	// While the cache is read: the columns the tails are made of.
+	p99a, p99e, maxa, maxe []float32
+}
+
+// tailSlack is how many more valid minutes than the cache holds a window
+// may have (from memory) for the tails to serve it: a day's.
+const tailSlack = 24 * 60
+
+// rankFromTop is the rank, counted from the largest (1), of the
+// nearest-rank quantile q of n values: as quantiles picks it.
+func rankFromTop(q float64, n int) int {
+	return n - min(max(int(math.Ceil(q*float64(n)))-1, 0), n-1)
 }
 
 func (c *pctMinuteCols) grow(n int) {
 	c.t.grow(n)
-	for _, col := range []*[]float32{&c.absMean, &c.errMean, &c.absP99, &c.errP99, &c.absMax, &c.errMax} {
+	for _, col := range []*[]float32{&c.absMean, &c.errMean, &c.p99a, &c.p99e, &c.maxa, &c.maxe} {
 		*col = slices.Grow(*col, n)
 	}
 	c.valid = slices.Grow(c.valid, n)
@@ -77,17 +100,114 @@ func (c *pctMinuteCols) grow(n int) {
 func (c *pctMinuteCols) add(m *Minute) {
 	c.t.add(m.T)
 	c.absMean, c.errMean = append(c.absMean, m.AbsMean), append(c.errMean, m.ErrMean)
-	c.absP99, c.errP99 = append(c.absP99, m.AbsP99), append(c.errP99, m.ErrP99)
-	c.absMax, c.errMax = append(c.absMax, m.AbsMax), append(c.errMax, m.ErrMax)
+	c.p99a, c.p99e = append(c.p99a, m.AbsP99), append(c.p99e, m.ErrP99)
+	c.maxa, c.maxe = append(c.maxa, m.AbsMax), append(c.maxe, m.ErrMax)
 	c.valid = append(c.valid, m.Valid)
+	if m.Valid > 0 {
+		c.nValid++
+	}
 }
 
-func (c *pctMinuteCols) clip() {
-	c.t.dt = clip(c.t.dt)
-	for _, col := range []*[]float32{&c.absMean, &c.errMean, &c.absP99, &c.errP99, &c.absMax, &c.errMax} {
-		*col = clip(*col)
+// finish makes the tails and lets the columns they are made of go.
+func (c *pctMinuteCols) finish() {
+	c.t.dt, c.absMean, c.errMean, c.valid = clip(c.t.dt), clip(c.absMean), clip(c.errMean), clip(c.valid)
+	c.maxValid = c.nValid + tailSlack
+	ok := func(i int) bool { return c.valid[i] > 0 }
+	k := rankFromTop(0.99, c.maxValid)
+	c.absP99, c.errP99 = newTailCol(c.p99a, ok, k), newTailCol(c.p99e, ok, k)
+	c.absMax, c.errMax = newTailCol(c.maxa, ok, 1), newTailCol(c.maxe, ok, 1)
+	c.p99a, c.p99e, c.maxa, c.maxe = nil, nil, nil, nil
+}
+
+// tailCol keeps, of a column of values (oldest first), only those that
+// may be among the k largest of a window that ends with the column: each
+// value with fewer than k larger ones after it (of two equal ones, the
+// newer counts as the larger). The k largest of any suffix are all kept:
+// each has fewer than k larger ones in the suffix, and so after it. Of
+// values in no particular order that is some k·(1 + ln(n/k)) of n; of a
+// column that only falls, all of them (and an eighth of a byte more
+// each than the column).
+type tailCol struct {
+	kept []uint64  // bit i: the i-th value is kept
+	vals []float32 // the kept values, oldest first
+}
+
+// newTailCol keeps of x, where ok, what the k largest of any suffix need.
+func newTailCol(x []float32, ok func(i int) bool, k int) tailCol {
+	c := tailCol{kept: make([]uint64, (len(x)+63)/64)}
+	top := make(minHeap32, 0, k) // the k largest after i
+	n := 0
+	for i := len(x) - 1; i >= 0; i-- {
+		if !ok(i) {
+			continue
+		}
+		v := x[i]
+		switch {
+		case len(top) < k:
+			top.push(v)
+		case v > top[0]: // the newer ones win ties
+			top[0] = v
+			top.down()
+		default:
+			continue
+		}
+		c.kept[i/64] |= 1 << (i % 64)
+		n++
 	}
-	c.valid = clip(c.valid)
+	c.vals = make([]float32, 0, n)
+	for i, v := range x {
+		if c.kept[i/64]&(1<<(i%64)) != 0 {
+			c.vals = append(c.vals, v)
+		}
+	}
+	return c
+}
+
+// from returns the kept values of the suffix from index i on.
+func (c *tailCol) from(i int) []float32 {
+	n := 0
+	for w := range i / 64 {
+		n += bits.OnesCount64(c.kept[w])
+	}
+	if r := i % 64; r > 0 {
+		n += bits.OnesCount64(c.kept[i/64] & (1<<r - 1))
+	}
+	return c.vals[n:]
+}
+
+// minHeap32 is a min-heap of float32.
+type minHeap32 []float32
+
+func (h *minHeap32) push(v float32) {
+	*h = append(*h, v)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if a[p] <= a[i] {
+			break
+		}
+		a[p], a[i] = a[i], a[p]
+		i = p
+	}
+}
+
+// down restores the heap after its least value was replaced.
+func (h minHeap32) down() {
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h[r] < h[l] {
+			m = r
+		}
+		if h[i] <= h[m] {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }
 
 // pctCache holds the file's minutes lo <= T < hi (Unix s) of generation
@@ -366,7 +486,7 @@ func (s *Store) roundSeries(from, to int64, sb *seriesBuilder) {
 	}
 	c := s.cache.roundSeries
 	if gen := s.disk.gen; !c.populated || c.gen != gen || c.st != st || b1 < c.lo || b1 >= c.hi {
-		bs := seriesBuilder{st: st}
+		bs := newSeriesBuilder(st, b1, b2)
 		s.eachRound(b1, b2, true, func(r *Round) {
 			c := roundCell(r, r.T)
 			bs.add(s, &c)
@@ -390,7 +510,7 @@ func (s *Store) roundSeries(from, to int64, sb *seriesBuilder) {
 // wholeBuckets are the points of the buckets of st in [b1, b2) (Unix ns),
 // made from the minutes in them.
 func (s *Store) wholeBuckets(st, b1, b2 int64) []Point {
-	sb := seriesBuilder{st: st}
+	sb := newSeriesBuilder(st, b1, b2)
 	s.eachMinuteIn(ceilDiv(b1, 1e9), ceilDiv(b2, 1e9), false, minuteCols, func(m *Minute) {
 		c := minuteCell(m)
 		sb.add(s, &c)
@@ -418,7 +538,8 @@ func (s *Store) pctMinutes(from, to int64) pctMinutes {
 	}
 	e := s.fileEnd(lo, hi)
 	c := s.cache.pct
-	if gen := s.disk.gen; !c.populated || c.gen != gen || lo < c.lo || lo >= c.hi {
+	// The tails serve windows that reach the cache's end only.
+	if gen := s.disk.gen; !c.populated || c.gen != gen || lo < c.lo || lo >= c.hi || e < c.hi {
 		if e <= lo || (e-lo)/60 > maxCachedMinutes {
 			s.eachMinuteIn(lo, hi, true, minuteColsPct, more)
 			return out
@@ -426,7 +547,7 @@ func (s *Store) pctMinutes(from, to int64) pctMinutes {
 		c = pctCache{gen: gen, lo: lo, hi: e, populated: true}
 		c.ms.grow(int((e-lo)/60 + 1)) // at most one a minute
 		s.eachMinuteIn(lo, e, false, minuteColsPct, c.ms.add)
-		c.ms.clip()
+		c.ms.finish()
 		if s.disk.gen == gen {
 			s.cache.pct = c
 		}
@@ -437,5 +558,9 @@ func (s *Store) pctMinutes(from, to int64) pctMinutes {
 	out.j, _ = c.ms.t.search(mid)
 	out.j = max(out.i, out.j)
 	s.eachMinuteIn(mid, hi, true, minuteColsPct, more)
+	if c.ms.nValid+len(out.more) > c.ms.maxValid { // more than the tails serve
+		out = pctMinutes{}
+		s.eachMinuteIn(lo, hi, true, minuteColsPct, more)
+	}
 	return out
 }

@@ -1,7 +1,9 @@
 package history
 
 import (
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -58,5 +60,53 @@ func TestCacheAnswersAsMemory(t *testing.T) {
 	// The caches serve most views: all but those just after an hourly write.
 	if asked < 40 || cached < asked*3/4 {
 		t.Errorf("%d views, %d of them with both caches current", asked, cached)
+	}
+}
+
+// TestTailCol: the p99 and the max of any suffix, taken from a tail,
+// are those of the whole suffix: on values at random, with ties, rising,
+// falling, and with minutes left out.
+func TestTailCol(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 5000
+	for _, kind := range []string{"random", "ties", "rising", "falling"} {
+		x := make([]float32, n)
+		for i := range x {
+			switch kind {
+			case "random":
+				x[i] = rng.Float32()
+			case "ties":
+				x[i] = float32(rng.IntN(7))
+			case "rising":
+				x[i] = float32(i)
+			case "falling":
+				x[i] = float32(n - i)
+			}
+		}
+		ok := func(i int) bool { return i%13 != 5 }
+		maxValid := n + 500
+		p99, top := newTailCol(x, ok, rankFromTop(0.99, maxValid)), newTailCol(x, ok, 1)
+		if kind == "random" && len(p99.vals) > n/3 {
+			t.Errorf("%s: the tail keeps %d of %d values", kind, len(p99.vals), n)
+		}
+		for k := 0; k < n; k += 1 + rng.IntN(50) {
+			var all []float32
+			for i := k; i < n; i++ {
+				if ok(i) {
+					all = append(all, x[i])
+				}
+			}
+			if len(all) == 0 {
+				continue
+			}
+			want := quantiles(slices.Clone(all), 0.99, 1)
+			v := slices.Clone(p99.from(k))
+			r := min(rankFromTop(0.99, len(all)), len(v))
+			nth(v, len(v)-r)
+			got := slices.Max(top.from(k))
+			if float64(v[len(v)-r]) != want[0] || float64(got) != want[1] {
+				t.Fatalf("%s, suffix from %d: p99 %g, max %g from the tails; %g, %g from all", kind, k, v[len(v)-r], got, want[0], want[1])
+			}
+		}
 	}
 }

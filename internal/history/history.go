@@ -13,7 +13,7 @@
 // last hourly write, and the source names: under 1 MiB of Go heap whatever
 // the age of the history (0.16 MiB after 90 days at a 1 s interval with
 // MaxSources sources); and what the status page derives from the file,
-// until it changes (cache.go: under 4 MiB; TestHeapBounded: under 4.5
+// until it changes (cache.go: under 4 MiB; TestHeapBounded: under 3.75
 // MiB in all). While the file cannot be written
 // (a full disk), memory keeps what it lacks, within the memory-only bounds
 // below, and writes it at the next retry; a failure longer than

@@ -260,8 +260,8 @@ func (s *Store) Series(from, to time.Time, step time.Duration) Series {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := Series{From: from, To: to, Step: step}
-	sb := seriesBuilder{st: int64(step)}
 	f, t := from.UnixNano(), to.UnixNano()
+	sb := newSeriesBuilder(int64(step), f, t)
 	switch {
 	case step <= 0 || s.disk == nil || len(s.rounds) == 0:
 		out.Resolution = s.cells(f, t, true, func(c *cell) { sb.add(s, c) })
@@ -284,6 +284,17 @@ type seriesBuilder struct {
 	acc *bucket
 	b   bucket
 	pts []Point
+}
+
+// newSeriesBuilder returns a builder for buckets of st in [from, to)
+// (Unix ns), with room for them (appended one by one, the points, 160 B
+// each, would grow their way up and leave as much garbage).
+func newSeriesBuilder(st, from, to int64) seriesBuilder {
+	sb := seriesBuilder{st: st}
+	if st > 0 && to > from {
+		sb.pts = make([]Point, 0, min((to-from)/st+2, MaxPoints))
+	}
+	return sb
 }
 
 func (sb *seriesBuilder) add(s *Store, c *cell) {
@@ -590,7 +601,9 @@ type pctMinutes struct {
 // from (Unix ns), using buf's room, and returns the time the first one
 // starts, or from if it starts before (MaxInt64: none). The p50 and p95
 // are of the minutes' means, the p99 of their p99s, the max of their
-// maxima.
+// maxima. The cached minutes it reads are a suffix of the cache (k to
+// its end): their p99s and maxima are the tails', which hold the values
+// of any suffix those figures can be.
 func (ms *pctMinutes) percentiles(p *Percentiles, from int64, buf []float32) (first int64) {
 	first = math.MaxInt64
 	lo := floorDiv(from-60e9, 1e9) + 1 // the minutes with (T+60)·1e9 > from
@@ -603,12 +616,20 @@ func (ms *pctMinutes) percentiles(p *Percentiles, from int64, buf []float32) (fi
 		}
 		k = min(k, ms.j)
 	}
-	count := 0
+	count, n := 0, 0 // rounds, minutes with valid rounds
+	for _, v := range c.valid[k:ms.j] {
+		if v > 0 {
+			count += int(v)
+			n++
+		}
+	}
 	var absMax, errMax float32
-	for i := k; i < ms.j; i++ {
-		if c.valid[i] > 0 {
-			count += int(c.valid[i])
-			absMax, errMax = max(absMax, c.absMax[i]), max(errMax, c.errMax[i])
+	if k < ms.j {
+		for _, v := range c.absMax.from(k) {
+			absMax = max(absMax, v)
+		}
+		for _, v := range c.errMax.from(k) {
+			errMax = max(errMax, v)
 		}
 	}
 	for i := range ms.more {
@@ -619,6 +640,7 @@ func (ms *pctMinutes) percentiles(p *Percentiles, from int64, buf []float32) (fi
 		first = min(first, max(m.t*1e9, from))
 		if m.valid > 0 {
 			count += int(m.valid)
+			n++
 			absMax, errMax = max(absMax, m.absMax), max(errMax, m.errMax)
 		}
 	}
@@ -627,11 +649,19 @@ func (ms *pctMinutes) percentiles(p *Percentiles, from int64, buf []float32) (fi
 		return first
 	}
 	valid := c.valid[k:ms.j]
-	for pass, col := range [4][]float32{c.absMean, c.errMean, c.absP99, c.errP99} {
+	for pass := range 4 {
 		v := buf[:0]
-		for i, x := range col[k:ms.j] {
-			if valid[i] > 0 {
-				v = append(v, x)
+		switch pass {
+		case 0, 1:
+			for i, x := range [2][]float32{c.absMean, c.errMean}[pass][k:ms.j] {
+				if valid[i] > 0 {
+					v = append(v, x)
+				}
+			}
+		default:
+			if k < ms.j {
+				tail := [2]*tailCol{&c.absP99, &c.errP99}[pass-2]
+				v = append(v, tail.from(k)...)
 			}
 		}
 		for i := range ms.more {
@@ -646,10 +676,16 @@ func (ms *pctMinutes) percentiles(p *Percentiles, from int64, buf []float32) (fi
 		case 1:
 			q := quantiles(v, 0.50, 0.95)
 			p.Err[0], p.Err[1] = q[0], q[1]
-		case 2:
-			p.Abs[2] = quantiles(v, 0.99)[0]
-		case 3:
-			p.Err[2] = quantiles(v, 0.99)[0]
+		default:
+			// v holds the largest of the n p99s: the quantile is the
+			// same rank from the top in v.
+			r := min(rankFromTop(0.99, n), len(v))
+			nth(v, len(v)-r)
+			if pass == 2 {
+				p.Abs[2] = float64(v[len(v)-r])
+			} else {
+				p.Err[2] = float64(v[len(v)-r])
+			}
 		}
 	}
 	p.Abs[3], p.Err[3] = float64(absMax), float64(errMax)
