@@ -93,7 +93,7 @@ func newChart(samples []Sample) chart {
 	}
 
 	// Value axis.
-	var abs []float64
+	abs := make([]float64, 0, len(samples))
 	top := 0.0
 	for _, s := range samples {
 		if !s.Valid {
@@ -111,21 +111,24 @@ func newChart(samples []Sample) chart {
 	hi *= 1.05
 	yOf := func(v float64) float64 { return c.ZeroY - (c.ZeroY-c.Y0)*symlog(v, lin)/hi }
 
-	var off, band strings.Builder
-	var segUp, segDown []string
+	// The paths are written as bytes, each point once, with room for
+	// them all (a point takes some 12 bytes).
+	off := newSVGPath(len(samples))
+	band := newSVGPath(2 * len(samples))
+	segUp, segDown := make([]point, 0, len(samples)), make([]point, 0, len(samples))
 	flush := func() {
 		if len(segUp) == 0 {
 			return
 		}
 		// The band: along +max error forward, back along -max error.
-		band.WriteString("M" + segUp[0])
+		band.to('M', segUp[0])
 		for _, p := range segUp[1:] {
-			band.WriteString("L" + p)
+			band.to('L', p)
 		}
 		for i := len(segDown) - 1; i >= 0; i-- {
-			band.WriteString("L" + segDown[i])
+			band.to('L', segDown[i])
 		}
-		band.WriteString("Z")
+		band.b = append(band.b, 'Z')
 		segUp, segDown = segUp[:0], segDown[:0]
 	}
 	segLen := 0
@@ -145,15 +148,14 @@ func newChart(samples []Sample) chart {
 		x := xOf(s.Time)
 		lastX, lastY = x, yOf(s.Offset)
 		segLen++
+		cmd := byte('M')
 		if segLen > 1 {
-			off.WriteString("L")
-		} else {
-			off.WriteString("M")
+			cmd = 'L'
 		}
-		off.WriteString(pt(x, yOf(s.Offset)))
+		off.to(cmd, point{x, lastY})
 		c.Points++
-		segUp = append(segUp, pt(x, yOf(s.MaxError)))
-		segDown = append(segDown, pt(x, yOf(-s.MaxError)))
+		segUp = append(segUp, point{x, yOf(s.MaxError)})
+		segDown = append(segDown, point{x, yOf(-s.MaxError)})
 	}
 	if segLen > 1 {
 		c.Dots = append(c.Dots, point{lastX, lastY}) // mark "now"
@@ -171,10 +173,22 @@ func newChart(samples []Sample) chart {
 	return c
 }
 
-// pt prints one point with 0.1 user unit resolution.
-func pt(x, y float64) string {
-	return strconv.FormatFloat(x, 'f', 1, 64) + "," + strconv.FormatFloat(y, 'f', 1, 64)
+// svgPath is an SVG path's d attribute as it is written: commands, each
+// with one point, "x,y" with 0.1 user unit resolution.
+type svgPath struct{ b []byte }
+
+// newSVGPath returns a path with room for n points.
+func newSVGPath(n int) svgPath { return svgPath{b: make([]byte, 0, n*12)} }
+
+// to writes the command cmd (M, L) to p.
+func (d *svgPath) to(cmd byte, p point) {
+	d.b = append(d.b, cmd)
+	d.b = strconv.AppendFloat(d.b, p.X, 'f', 1, 64)
+	d.b = append(d.b, ',')
+	d.b = strconv.AppendFloat(d.b, p.Y, 'f', 1, 64)
 }
+
+func (d *svgPath) String() string { return string(d.b) }
 
 // symlog maps v to sign(v)·log10(1 + |v|/lin): linear near zero, one unit
 // per decade far from it.
@@ -184,14 +198,13 @@ func symlog(v, lin float64) float64 {
 
 // linThresh picks the linear range of the axis: the decade at or below the
 // median |offset|, so the typical offset sits where decades are resolved;
-// at least 1 ns.
+// at least 1 ns. It sorts abs.
 func linThresh(abs []float64) float64 {
 	if len(abs) == 0 {
 		return 1e-6
 	}
-	s := slices.Clone(abs)
-	slices.Sort(s)
-	m := s[len(s)/2]
+	slices.Sort(abs)
+	m := abs[len(abs)/2]
 	if m <= minLinThresh {
 		return minLinThresh
 	}
@@ -305,7 +318,16 @@ func strip(samples []Sample, xOf func(time.Time) float64, right float64) []bar {
 	return bars
 }
 
-// statusClass is the CSS class that colours a status.
+// statusClass is the CSS class that colours a status: "st-" and its name
+// in lower case (a constant: the strips ask for one a sample).
 func statusClass(s health.Status) string {
+	switch s {
+	case health.OK:
+		return "st-ok"
+	case health.Warning:
+		return "st-warning"
+	case health.Critical:
+		return "st-critical"
+	}
 	return "st-" + strings.ToLower(s.String())
 }

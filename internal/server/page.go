@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ntphealth/ntphealth/internal/health"
@@ -104,14 +105,17 @@ type pushRow struct {
 // pageHandler renders the status page from the state.
 func pageHandler(state *State, o Options) http.Handler {
 	host, _ := os.Hostname()
+	var size atomic.Int64 // of the last page: the next one's room
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := buildPage(state, o, host, time.Now(), r.URL.Query().Get("window"))
 		var buf bytes.Buffer
+		buf.Grow(int(size.Load() + size.Load()/8))
 		if err := pageTemplate().Execute(&buf, v); err != nil {
 			o.Logger.Error("render status page", "err", err)
 			http.Error(w, "cannot render the status page: see the daemon's log", http.StatusInternalServerError)
 			return
 		}
+		size.Store(int64(buf.Len()))
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Content-Length", strconv.Itoa(buf.Len()))

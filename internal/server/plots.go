@@ -167,16 +167,19 @@ func freqPlot(samples []Sample, pts []history.Point, t0, t1 time.Time) plot {
 	lo, hi = lo-pad, hi+pad
 	yOf := func(v float64) float64 { return p.Y1 - (p.Y1-p.Y0)*(v-lo)/(hi-lo) }
 	p.YTicks = linearTicks(lo, hi, 5, "", yOf)
-	var line, band strings.Builder
-	var up, down []string
+	line, band := newSVGPath(len(pts)), newSVGPath(2*len(pts))
+	up, down := make([]point, 0, len(pts)), make([]point, 0, len(pts))
 	n := 0
 	flush := func() {
 		if len(up) > 0 {
-			band.WriteString("M" + strings.Join(up, "L"))
-			for i := len(down) - 1; i >= 0; i-- {
-				band.WriteString("L" + down[i])
+			band.to('M', up[0])
+			for _, q := range up[1:] {
+				band.to('L', q)
 			}
-			band.WriteString("Z")
+			for i := len(down) - 1; i >= 0; i-- {
+				band.to('L', down[i])
+			}
+			band.b = append(band.b, 'Z')
 		}
 		up, down, n = up[:0], down[:0], 0
 	}
@@ -186,15 +189,14 @@ func freqPlot(samples []Sample, pts []history.Point, t0, t1 time.Time) plot {
 			continue
 		}
 		x := xOf(samples[i].Time)
-		if n == 0 {
-			line.WriteString("M")
-		} else {
-			line.WriteString("L")
+		cmd := byte('M')
+		if n > 0 {
+			cmd = 'L'
 		}
 		n++
-		line.WriteString(pt2(x, yOf(pt.Frequency)))
-		up = append(up, pt2(x, yOf(pt.Frequency+pt.Skew)))
-		down = append(down, pt2(x, yOf(pt.Frequency-pt.Skew)))
+		line.to(cmd, point{x, yOf(pt.Frequency)})
+		up = append(up, point{x, yOf(pt.Frequency + pt.Skew)})
+		down = append(down, point{x, yOf(pt.Frequency - pt.Skew)})
 	}
 	flush()
 	p.Lines = []plotLine{{Name: "frequency", Class: "freq", D: line.String()}}
@@ -205,15 +207,16 @@ func freqPlot(samples []Sample, pts []history.Point, t0, t1 time.Time) plot {
 	return p
 }
 
-// pt2 prints a point with 0.1 user unit resolution.
-func pt2(x, y float64) string { return pt(x, y) }
-
 // sourcesPlot is each source's offset, on the offset chart's scale.
 func sourcesPlot(samples []Sample, pts []history.Point, t0, t1 time.Time) plot {
 	p, xOf := newPlot("sources-chart", "offset of each source over time", t0, t1)
 	var names []string
 	idx := map[string]int{}
-	var abs []float64
+	n := 0
+	for _, pt := range pts {
+		n += len(pt.Sources)
+	}
+	abs := make([]float64, 0, n)
 	top := 0.0
 	for _, pt := range pts {
 		for _, so := range pt.Sources {
@@ -234,7 +237,10 @@ func sourcesPlot(samples []Sample, pts []history.Point, t0, t1 time.Time) plot {
 	zero := (p.Y0 + p.Y1) / 2
 	yOf := func(v float64) float64 { return zero - (zero-p.Y0)*symlog(v, lin)/hi }
 	p.YTicks = yTicks(lin, hi, yOf)
-	paths := make([]strings.Builder, len(names))
+	paths := make([]svgPath, len(names))
+	for k := range paths {
+		paths[k] = newSVGPath(len(pts))
+	}
 	last := make([]int, len(names)) // index of the point each line last reached
 	counts := make([]int, len(names))
 	for i := range last {
@@ -246,12 +252,11 @@ func sourcesPlot(samples []Sample, pts []history.Point, t0, t1 time.Time) plot {
 			if !ok {
 				continue
 			}
+			cmd := byte('M')
 			if last[k] == i-1 {
-				paths[k].WriteString("L")
-			} else {
-				paths[k].WriteString("M")
+				cmd = 'L'
 			}
-			paths[k].WriteString(pt2(xOf(samples[i].Time), yOf(so.Offset)))
+			paths[k].to(cmd, point{xOf(samples[i].Time), yOf(so.Offset)})
 			last[k] = i
 			counts[k]++
 		}
@@ -320,19 +325,18 @@ func adevPlot(rounds, minutes []history.ADEVPoint) plot {
 		name, color string
 		pts         []history.ADEVPoint
 	}{{"every round (48 h)", "#0072b2", rounds}, {"1-minute means (90 days)", "#d55e00", minutes}} {
-		var d strings.Builder
+		d := newSVGPath(len(s.pts))
 		n := 0
 		for _, a := range s.pts {
 			if a.Dev <= 0 {
 				continue
 			}
-			if n == 0 {
-				d.WriteString("M")
-			} else {
-				d.WriteString("L")
+			cmd := byte('M')
+			if n > 0 {
+				cmd = 'L'
 			}
 			n++
-			d.WriteString(pt2(xOf(a.Tau), yOf(a.Dev)))
+			d.to(cmd, point{xOf(a.Tau), yOf(a.Dev)})
 			p.Dots = append(p.Dots, plotDot{X: xOf(a.Tau), Y: yOf(a.Dev), Color: s.color})
 		}
 		if n > 0 {
