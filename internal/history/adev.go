@@ -166,26 +166,43 @@ func (in adevInput) adev() (rounds, minutes []ADEVPoint) {
 // median interval, NaN where no round fell. It reads the rounds twice:
 // for the intervals, then for the grid, and lets the lock go between.
 func (s *Store) roundPhase() ([]float64, float64) {
-	var gaps []int64
+	// The gaps under 4.3 s (all of them at a 1 s interval) in 4 bytes
+	// each, the others whole: 0.7 MB for 48 h at 1 s, where int64s
+	// appended one by one took 1.5 MB and left as much garbage.
+	var small []uint32
+	if first, ok := s.firstRound(); ok {
+		small = make([]uint32, 0, s.roundsExpected(first, s.rounds[len(s.rounds)-1].T, maxGrid))
+	}
+	var big []int64
 	var t0, prev int64
 	n := 0
 	s.eachRound(math.MinInt64, math.MaxInt64, false, func(r *Round) {
 		if n == 0 {
 			t0 = r.T
-		} else if d := r.T - prev; d > 0 {
-			gaps = append(gaps, d)
+		} else if d := r.T - prev; d > 0 && d <= math.MaxUint32 {
+			small = append(small, uint32(d))
+		} else if d > 0 {
+			big = append(big, d)
 		}
 		prev = r.T
 		n++
 	})
-	if n < 3 || len(gaps) == 0 {
+	if n < 3 || len(small)+len(big) == 0 {
 		return nil, 0
 	}
-	s.mu.Unlock() // sorting 172,800 gaps (48 h at 1 s) takes some 10 ms
-	slices.Sort(gaps)
+	// The median gap, by selection (every big one is larger than every
+	// small one): 172,800 gaps (48 h at 1 s) take some 2 ms.
+	s.mu.Unlock()
+	var step int64
+	if k := (len(small) + len(big)) / 2; k < len(small) {
+		nth(small, k)
+		step = int64(small[k])
+	} else {
+		nth(big, k-len(small))
+		step = big[k-len(small)]
+	}
 	s.mu.Lock()
-	step := gaps[len(gaps)/2]
-	gaps = nil
+	small, big = nil, nil
 	step = max(step, int64(time.Millisecond))
 	span := prev - t0
 	if span/step+1 > maxGrid {

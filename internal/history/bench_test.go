@@ -115,3 +115,24 @@ func BenchmarkStoreSize(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkADEV is ADEV's computation from the file, as every
+// adevRefresh (10 minutes) at most, of 30 days with the last 48 h at 1 s
+// (its garbage, some 3 MB, is what a daemon's heap grows by then):
+//
+//	go test -run '^$' -bench BenchmarkADEV -benchmem ./internal/history/
+func BenchmarkADEV(b *testing.B) {
+	s := Open(b.TempDir(), Options{})
+	defer s.Close()
+	fill(b, s, 30, time.Second, 3)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		s.mu.Lock()
+		in := s.adevInputs()
+		s.mu.Unlock()
+		if rounds, minutes := in.adev(); len(rounds) == 0 || len(minutes) == 0 {
+			b.Fatal("no ADEV")
+		}
+	}
+}

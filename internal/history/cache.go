@@ -372,7 +372,7 @@ func (s *Store) pctRounds(from, to int64) pctRounds {
 		c = roundCache{gen: gen, lo: lo, hi: e, populated: true}
 		// Room for them all at once: appended one by one, the columns
 		// would double their way up, and leave as much garbage.
-		c.rs.grow(s.roundsExpected(lo, e))
+		c.rs.grow(s.roundsExpected(lo, e, maxCachedRounds))
 		keep := true
 		s.disk.readRounds(s, lo, e, false, func(r *Round) {
 			if keep && c.rs.t.len() == maxCachedRounds { // too many to cache
@@ -409,16 +409,16 @@ func (s *Store) pctRounds(from, to int64) pctRounds {
 }
 
 // roundsExpected is how many rounds the file holds in [lo, e) (Unix ns),
-// at most maxCachedRounds, if they came at the pace of those memory holds
-// (the last 5 minutes' and more): room to read them into without
-// counting them first (some 10 ms for a day at 1 s, with the lock held).
-func (s *Store) roundsExpected(lo, e int64) int {
+// at most most, if they came at the pace of those memory holds (the last
+// 5 minutes' and more): room to read them into without counting them
+// first (some 10 ms for a day at 1 s, with the lock held).
+func (s *Store) roundsExpected(lo, e int64, most int) int {
 	n := len(s.rounds)
 	if n < 2 || s.rounds[n-1].T <= s.rounds[0].T {
 		return 0
 	}
 	pace := float64(s.rounds[n-1].T-s.rounds[0].T) / float64(n-1)
-	return int(min(float64(e-lo)/pace*1.01+1, maxCachedRounds))
+	return int(min(float64(e-lo)/pace*1.01+1, float64(most)))
 }
 
 func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }

@@ -735,7 +735,7 @@ func quantiles[T float32 | float64](v []T, qs ...float64) []float64 {
 // larger before it and nothing smaller after it (Hoare's FIND, as in N.
 // Wirth, Algorithms + Data Structures = Programs, 1976, with a
 // median-of-three pivot).
-func nth[T float32 | float64](a []T, k int) {
+func nth[T float32 | float64 | uint32 | int64](a []T, k int) {
 	l, r := 0, len(a)-1
 	for l < r {
 		m := l + (r-l)/2
