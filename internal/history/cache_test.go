@@ -1,6 +1,7 @@
 package history
 
 import (
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -106,6 +107,40 @@ func TestTailCol(t *testing.T) {
 			got := slices.Max(top.from(k))
 			if float64(v[len(v)-r]) != want[0] || float64(got) != want[1] {
 				t.Fatalf("%s, suffix from %d: p99 %g, max %g from the tails; %g, %g from all", kind, k, v[len(v)-r], got, want[0], want[1])
+			}
+		}
+	}
+}
+
+// TestExactQuantiles: the quantiles found among float32s, then exactly,
+// are quantiles' over the float64s: values that round to the same
+// float32, ties, and a wide range.
+func TestExactQuantiles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, kind := range []string{"close", "ties", "wide", "one"} {
+		for _, n := range []int{1, 2, 7, 100, 5000} {
+			x := make([]float64, n)
+			for i := range x {
+				switch kind {
+				case "close": // many round to the same float32
+					x[i] = 1e-7 * (1 + 1e-12*float64(rng.IntN(1000)))
+				case "ties":
+					x[i] = float64(rng.IntN(5)) * 1e-6
+				case "wide":
+					x[i] = math.Exp(rng.NormFloat64() * 30)
+				case "one":
+					x[i] = 2.5e-6
+				}
+			}
+			each := func(f func(float64)) {
+				for _, v := range x {
+					f(v)
+				}
+			}
+			got := exactQuantiles(each, make([]float32, 0, n), 0.50, 0.95, 0.99, 1)
+			want := quantiles(slices.Clone(x), 0.50, 0.95, 0.99, 1)
+			if len(got.v) != n || !slices.Equal(got.q[:], want) {
+				t.Errorf("%s, %d values: %v, want %v", kind, n, got.q, want)
 			}
 		}
 	}

@@ -501,13 +501,9 @@ func (s *Store) Percentiles(end time.Time, windows []time.Duration) []Percentile
 	}
 	// The rest works on those, without the store.
 	s.mu.Unlock()
-	var buf []float64
-	if n := rounds.j - rounds.i + len(rounds.more); n > 0 {
-		buf = make([]float64, 0, n)
-	}
-	var buf32 []float32
-	if n := minutes.j - minutes.i + len(minutes.more); n > 0 {
-		buf32 = make([]float32, 0, n)
+	var buf []float32
+	if n := max(rounds.j-rounds.i+len(rounds.more), minutes.j-minutes.i+len(minutes.more)); n > 0 {
+		buf = make([]float32, 0, n)
 	}
 	for i := range out {
 		p, from := &out[i], froms[i]
@@ -515,7 +511,7 @@ func (s *Store) Percentiles(end time.Time, windows []time.Duration) []Percentile
 		if p.Resolution == ResolutionRound {
 			first = rounds.percentiles(p, from, buf)
 		} else {
-			first = minutes.percentiles(p, from, buf32)
+			first = minutes.percentiles(p, from, buf)
 		}
 		if first != math.MaxInt64 {
 			p.Covered = time.Duration(to - 1 - first)
@@ -536,7 +532,7 @@ type pctRounds struct {
 
 // percentiles fills p's count and figures from the rounds with t >= from,
 // using buf's room, and returns the first one's t (MaxInt64: none).
-func (rs *pctRounds) percentiles(p *Percentiles, from int64, buf []float64) (first int64) {
+func (rs *pctRounds) percentiles(p *Percentiles, from int64, buf []float32) (first int64) {
 	first = math.MaxInt64
 	k := rs.j
 	if rs.i < rs.j {
@@ -553,40 +549,91 @@ func (rs *pctRounds) percentiles(p *Percentiles, from int64, buf []float64) (fir
 	}
 	offset, maxError := rs.cached.offset[k:rs.j], rs.cached.maxError[k:rs.j]
 	for pass := range 2 {
-		v := buf[:0]
-		for i, off := range offset {
-			if math.IsNaN(off) {
-				continue
+		// each calls f with the values of the pass: |offset| or the
+		// maximum error of the valid rounds.
+		each := func(f func(x float64)) {
+			for i, off := range offset {
+				if math.IsNaN(off) {
+					continue
+				}
+				if pass == 0 {
+					f(math.Abs(off))
+				} else {
+					f(maxError[i])
+				}
 			}
-			if pass == 0 {
-				v = append(v, math.Abs(off))
-			} else {
-				v = append(v, maxError[i])
+			for i := range rs.more {
+				r := &rs.more[i]
+				if r.t < from || math.IsNaN(r.offset) {
+					continue
+				}
+				if pass == 0 {
+					f(math.Abs(r.offset))
+				} else {
+					f(r.maxError)
+				}
 			}
 		}
-		for i := range rs.more {
-			r := &rs.more[i]
-			if r.t < from || math.IsNaN(r.offset) {
-				continue
-			}
-			if pass == 0 {
-				v = append(v, math.Abs(r.offset))
-			} else {
-				v = append(v, r.maxError)
-			}
-		}
-		p.Count = len(v)
-		if len(v) == 0 {
+		q := exactQuantiles(each, buf, 0.50, 0.95, 0.99, 1)
+		p.Count = len(q.v)
+		if p.Count == 0 {
 			return first
 		}
-		q := quantiles(v, 0.50, 0.95, 0.99, 1)
 		if pass == 0 {
-			p.Abs = [4]float64{q[0], q[1], q[2], q[3]}
+			p.Abs = [4]float64{q.q[0], q.q[1], q.q[2], q.q[3]}
 		} else {
-			p.Err = [4]float64{q[0], q[1], q[2], q[3]}
+			p.Err = [4]float64{q.q[0], q.q[1], q.q[2], q.q[3]}
 		}
 	}
 	return first
+}
+
+// exactQuants are exactQuantiles' answer: the quantiles q, and the
+// float32 values v they were found among.
+type exactQuants struct {
+	q [4]float64
+	v []float32
+}
+
+// exactQuantiles returns the nearest-rank quantiles qs (ascending, at most
+// 4) of the float64 values each gives, as quantiles would, in half the
+// room: it selects among the values rounded to float32 (in buf's room),
+// then among the few values of the rank's float32 exactly. Rounding keeps
+// the order (x <= y: float32(x) <= float32(y)), so the value of rank k
+// rounds to the float32 of rank k, f; the c values rounding below f are
+// the smallest, and it is the (k-c)-th of those rounding to f.
+func exactQuantiles(each func(f func(x float64)), buf []float32, qs ...float64) exactQuants {
+	var out exactQuants
+	v := buf[:0]
+	each(func(x float64) { v = append(v, float32(x)) })
+	out.v = v
+	n := len(v)
+	if n == 0 {
+		return out
+	}
+	var group []float64
+	lo := 0
+	for i, q := range qs {
+		k := min(max(int(math.Ceil(q*float64(n)))-1, lo), n-1)
+		nth(v[lo:], k-lo)
+		f := v[k]
+		below := 0
+		for _, y := range v {
+			if y < f {
+				below++
+			}
+		}
+		group = group[:0]
+		each(func(x float64) {
+			if float32(x) == f {
+				group = append(group, x)
+			}
+		})
+		nth(group, k-below)
+		out.q[i] = group[k-below]
+		lo = k
+	}
+	return out
 }
 
 // pctMinutes are the minutes a Percentiles call reads, as pctRounds.
