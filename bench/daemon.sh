@@ -64,6 +64,13 @@ for b in "${builds[@]}"; do
 		listen[$b-$iv]=127.0.0.1:$(random_port)
 	done
 done
+# The history first: agentload starts scraping at once, and a daemon not
+# yet started would count as errors.
+if [[ -n ${HISTORY_DAYS:-} ]]; then
+	for iv in $INTERVALS; do
+		"$WORK/fillhistory" -dir "$WORK/history-$iv" -days "$HISTORY_DAYS" -interval "$iv" >&2
+	done
+fi
 urls=()
 for n in "${names[@]}"; do urls+=("http://${listen[$n]}"); done
 "$WORK/agentload" -addr-file "$WORK/receiver" -every "${SCRAPE}s" -page-every "${PAGE}s" "${urls[@]}" >"$WORK/agentload.out" 2>&1 &
@@ -75,10 +82,7 @@ declare -A pid t0 rssmax anon file
 for n in "${names[@]}"; do
 	b=${n%%-*} iv=${n#*-}
 	mkdir -m 700 "$WORK/state-$n"
-	if [[ -n ${HISTORY_DAYS:-} ]]; then
-		[[ -d $WORK/history-$iv ]] || "$WORK/fillhistory" -dir "$WORK/history-$iv" -days "$HISTORY_DAYS" -interval "$iv" >&2
-		cp "$WORK/history-$iv/history.db" "$WORK/state-$n/"
-	fi
+	[[ -n ${HISTORY_DAYS:-} ]] && cp "$WORK/history-$iv/history.db" "$WORK/state-$n/"
 	STATE_DIRECTORY=$WORK/state-$n "${bin[$b]}" run --config "$WORK/empty.yaml" --log-format json \
 		--chrony "$CHRONY_ADDR" --listen "${listen[$n]}" --interval "$iv" \
 		--push-url "http://$(cat "$WORK/receiver")/api/push/$n" >"$WORK/$n.log" 2>&1 &

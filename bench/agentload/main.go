@@ -60,7 +60,10 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableCompression: true}}
-	type count struct{ requests, errors int }
+	type count struct {
+		requests, errors int
+		why              map[string]int // an error's path and cause: how many
+	}
 	counts := make([]count, flag.NArg())
 	var wg sync.WaitGroup
 	for i, base := range flag.Args() {
@@ -73,16 +76,25 @@ func run() error {
 			mu.Lock()
 			defer mu.Unlock()
 			counts[i].requests++
+			failed := func(why string) {
+				counts[i].errors++
+				if counts[i].why == nil {
+					counts[i].why = map[string]int{}
+				}
+				counts[i].why[path+": "+why]++
+			}
 			if err != nil {
 				if ctx.Err() == nil {
-					counts[i].errors++
+					failed(err.Error())
 				}
 				return
 			}
-			io.Copy(io.Discard, resp.Body)
+			_, err = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK && !(path == "/health" && resp.StatusCode == http.StatusServiceUnavailable) {
-				counts[i].errors++
+			if err != nil && ctx.Err() == nil {
+				failed("reading the body: " + err.Error())
+			} else if resp.StatusCode != http.StatusOK && !(path == "/health" && resp.StatusCode == http.StatusServiceUnavailable) {
+				failed(resp.Status)
 			}
 		}
 		loop := func(d time.Duration, f func()) {
@@ -112,6 +124,9 @@ func run() error {
 	defer mu.Unlock()
 	for i, base := range flag.Args() {
 		fmt.Printf("%s: %d requests, %d errors\n", base, counts[i].requests, counts[i].errors)
+		for why, n := range counts[i].why {
+			fmt.Printf("  %d x %s\n", n, why)
+		}
 	}
 	for path, n := range pushes {
 		fmt.Printf("pushes to %s: %d\n", path, n)
