@@ -89,7 +89,6 @@ for n in "${names[@]}"; do
 	pid[$n]=$!
 	BENCH_PIDS+=("${pid[$n]}")
 done
-status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 sleep "$WARMUP"
 for n in "${names[@]}"; do
 	kill -0 "${pid[$n]}" || { echo "daemon $n died:" >&2; cat "$WORK/$n.log" >&2; exit 1; }
@@ -102,12 +101,7 @@ echo "== ntphealth run against chronyd $CHRONY_ADDR ($NSOURCES sources), a push 
 for ((elapsed = 0; elapsed < DURATION; elapsed += SAMPLE)); do
 	sleep "$SAMPLE"
 	for n in "${names[@]}"; do
-		r=$(status_kib "${pid[$n]}" VmRSS)
-		if ((r > rssmax[$n])); then
-			rssmax[$n]=$r
-			anon[$n]=$(status_kib "${pid[$n]}" RssAnon)
-			file[$n]=$(status_kib "${pid[$n]}" RssFile)
-		fi
+		keep_largest_rss "$n" "${pid[$n]}"
 	done
 done
 end=$(date +%s.%N)

@@ -103,3 +103,17 @@ stop_daemon() {
 # cpu_ticks_ns PID prints utime+stime of PID (proc(5), stat fields 14 and
 # 15) in nanoseconds: clock-tick resolution, a cross-check for cpu_ns.
 cpu_ticks_ns() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", ($14 + $15) * 1e9 / hz }' "/proc/$1/stat"; }
+
+# keep_largest_rss NAME PID records in rssmax[NAME] the largest VmRSS of
+# PID seen so far, and in anon[NAME] and file[NAME] its RssAnon and RssFile
+# at that moment (KiB, proc(5)); the caller declares the three arrays.
+status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+keep_largest_rss() {
+	local r
+	r=$(status_kib "$2" VmRSS)
+	if ((r > ${rssmax[$1]:-0})); then
+		rssmax[$1]=$r
+		anon[$1]=$(status_kib "$2" RssAnon)
+		file[$1]=$(status_kib "$2" RssFile)
+	fi
+}

@@ -59,19 +59,13 @@ BENCH_PIDS+=($!)
 "$WORK/agentload" -every 1s -page-every 10s "${url[scrapepage]}" "${url[all]}" >/dev/null 2>&1 &
 BENCH_PIDS+=($!)
 
-status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 for n in "${names[@]}"; do rssmax[$n]=0; done
 echo "== ntphealth run --interval 1s against chronyd $CHRONY_ADDR ($NSOURCES sources), ${DURATION} s, sampled every ${SAMPLE} s; $(nproc) CPUs"
 for ((elapsed = 0; elapsed < DURATION; elapsed += SAMPLE)); do
 	sleep "$SAMPLE"
 	for n in "${names[@]}"; do
 		kill -0 "${pid[$n]}" 2>/dev/null || { echo "daemon $n died:" >&2; cat "$WORK/$n.log" >&2; exit 1; }
-		r=$(status_kib "${pid[$n]}" VmRSS)
-		if ((r > rssmax[$n])); then
-			rssmax[$n]=$r
-			anon[$n]=$(status_kib "${pid[$n]}" RssAnon)
-			file[$n]=$(status_kib "${pid[$n]}" RssFile)
-		fi
+		keep_largest_rss "$n" "${pid[$n]}"
 	done
 done
 printf "%-11s %-12s %-9s %s\n" daemon "RSS max MiB" "anon MiB" "file-backed MiB"
