@@ -110,7 +110,8 @@ func (c *pctMinuteCols) add(m *Minute) {
 
 // finish makes the tails and lets the columns they are made of go.
 func (c *pctMinuteCols) finish() {
-	c.t.dt, c.absMean, c.errMean, c.valid = clip(c.t.dt), clip(c.absMean), clip(c.errMean), clip(c.valid)
+	c.t.clip()
+	c.absMean, c.errMean, c.valid = clip(c.absMean), clip(c.errMean), clip(c.valid)
 	c.maxValid = c.nValid + tailSlack
 	ok := func(i int) bool { return c.valid[i] > 0 }
 	k := rankFromTop(0.99, c.maxValid)
@@ -253,7 +254,8 @@ func (c *pctRoundCols) add(r pctRound) {
 }
 
 func (c *pctRoundCols) clip() {
-	c.t.dt, c.offset, c.maxError = clip(c.t.dt), clip(c.offset), clip(c.maxError)
+	c.t.clip()
+	c.offset, c.maxError = clip(c.offset), clip(c.maxError)
 }
 
 // roundCache holds the file's rounds lo <= T < hi (Unix ns) of generation
@@ -268,58 +270,122 @@ type roundCache struct {
 // timeCol is a column of ascending times, each kept as its step from the
 // one before, in D: 4 B a round's time (Unix ns, steps up to 4.3 s) or
 // 2 B a minute's (Unix s, up to 18 h) where an int64 takes 8. A longer
-// step, or a backward one, is kept whole in far.
+// step, or a backward one, is kept whole in far. Checkpoints, every
+// checkpointStride times, let search start near the time it looks for.
 type timeCol[D uint16 | uint32] struct {
-	t0, last int64
-	dt       []D
-	far      []int64
+	last int64 // the last time added
+	hi   int64 // the largest time added
+	dt   []D
+	far  []int64
+	cp   []checkpoint // the time at each multiple of checkpointStride
+	// cpHi is, with a backward step (the file's rows come in order: as
+	// a rule there is none), the largest time up to each checkpoint;
+	// nil while the times ascend, when that is the checkpoint's own.
+	cpHi []int64
 }
 
-func (c *timeCol[D]) grow(n int) { c.dt = slices.Grow(c.dt, n) }
+// checkpointStride is how many times a timeCol keeps between checkpoints:
+// 16 B each (0.016 B a time, 1.4 KiB for a day of rounds at 1 s), and a
+// search steps through at most that many times after a binary search of
+// the checkpoints (1.2 µs at most, BenchmarkTimeColSearch).
+const checkpointStride = 1024
+
+// checkpoint is the time at an index of a timeCol and how many of the
+// times up to it, itself included, are kept in far.
+type checkpoint struct {
+	t int64
+	k int
+}
+
+func (c *timeCol[D]) grow(n int) {
+	c.dt = slices.Grow(c.dt, n)
+	c.cp = slices.Grow(c.cp, n/checkpointStride+1)
+}
 
 func (c *timeCol[D]) add(t int64) {
 	far := ^D(0)
+	i := len(c.dt)
 	switch d := t - c.last; {
-	case len(c.dt) == 0:
-		c.t0 = t
+	case i == 0:
 		c.dt = append(c.dt, 0)
 	case d >= 0 && d < int64(far):
 		c.dt = append(c.dt, D(d))
 	default:
+		if d < 0 && c.cpHi == nil { // the first backward step: the times before ascend
+			c.cpHi = make([]int64, len(c.cp), cap(c.cp))
+			for j, p := range c.cp {
+				c.cpHi[j] = p.t
+			}
+		}
 		c.dt = append(c.dt, far)
 		c.far = append(c.far, t)
+	}
+	if i == 0 || t > c.hi {
+		c.hi = t
+	}
+	if i%checkpointStride == 0 {
+		c.cp = append(c.cp, checkpoint{t: t, k: len(c.far)})
+		if c.cpHi != nil {
+			c.cpHi = append(c.cpHi, c.hi)
+		}
 	}
 	c.last = t
 }
 
 func (c *timeCol[D]) len() int { return len(c.dt) }
 
+// clip gives back the spare capacity of the column (as clip does).
+func (c *timeCol[D]) clip() {
+	c.dt, c.far, c.cp, c.cpHi = clip(c.dt), clip(c.far), clip(c.cp), clip(c.cpHi)
+}
+
 // scan calls f with each time and its index, oldest first, while f
 // returns true.
 func (c *timeCol[D]) scan(f func(i int, t int64) bool) {
+	if len(c.cp) > 0 {
+		c.scanFrom(0, c.cp[0].t, 0, f)
+	}
+}
+
+// scanFrom calls f, as scan does, with the times from index i on, where
+// cur is the time at i and k how many of the times up to i are in far.
+func (c *timeCol[D]) scanFrom(i int, cur int64, k int, f func(i int, t int64) bool) {
 	far := ^D(0)
-	cur, k := c.t0, 0
-	for i, d := range c.dt {
-		switch {
-		case i == 0:
-		case d == far:
+	for f(i, cur) {
+		if i++; i >= len(c.dt) {
+			return
+		}
+		if d := c.dt[i]; d == far {
 			cur = c.far[k]
 			k++
-		default:
+		} else {
 			cur += int64(d)
-		}
-		if !f(i, cur) {
-			return
 		}
 	}
 }
 
 // search returns the index of the first time at or after t, and that
-// time; len() and 0 when there is none. It adds up the steps from the
-// first: some 0.1 ms for a day of rounds at 1 s.
+// time; len() and 0 when there is none. It finds (a binary search) the
+// last checkpoint up to which all times are earlier than t, and steps
+// from there through at most checkpointStride times: 0.65 µs on average
+// in a day of rounds at 1 s, 1.2 µs at most (adding up the steps from
+// the first took 39 µs on average, 77 µs to the last).
 func (c *timeCol[D]) search(t int64) (i int, at int64) {
 	i = len(c.dt)
-	c.scan(func(k int, tk int64) bool {
+	if i == 0 {
+		return i, 0
+	}
+	// hi(j) is the largest time up to checkpoint j. With j the first
+	// checkpoint with hi(j) >= t, the first time at or after t comes
+	// after checkpoint j-1 and at checkpoint j at the latest; with no
+	// such j, after the last checkpoint, if at all.
+	hi := func(j int) int64 { return c.cp[j].t }
+	if c.cpHi != nil {
+		hi = func(j int) int64 { return c.cpHi[j] }
+	}
+	j := max(sort.Search(len(c.cp), func(j int) bool { return hi(j) >= t })-1, 0)
+	p := c.cp[j]
+	c.scanFrom(j*checkpointStride, p.t, p.k, func(k int, tk int64) bool {
 		if tk >= t {
 			i, at = k, tk
 			return false

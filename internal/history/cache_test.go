@@ -1,6 +1,7 @@
 package history
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -144,4 +145,160 @@ func TestExactQuantiles(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTimeColSearch: a timeCol's search (from its checkpoints) answers
+// as a linear search of its times (the first index with a time at or
+// after t), and scan yields every time: of uint16 and uint32 columns of
+// lengths around checkpointStride, with steps at random among them zero,
+// the longest that fit D, longer ones (kept in far) and backward ones
+// (a stepped clock), for each time, each time ±1, and times before the
+// first and after the last.
+func TestTimeColSearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const s = checkpointStride
+	lengths := []int{0, 1, 2, s - 1, s, s + 1, 2*s - 1, 2 * s, 2*s + 1, 5*s + 17}
+	for _, kind := range []string{"ascending", "zero", "far", "backward", "mixed", "stepped"} {
+		for _, n := range lengths {
+			t.Run(fmt.Sprintf("uint16/%s/%d", kind, n), func(t *testing.T) {
+				checkTimeCol(t, &timeCol[uint16]{}, timeSteps(rng, kind, n, math.MaxUint16))
+			})
+			t.Run(fmt.Sprintf("uint32/%s/%d", kind, n), func(t *testing.T) {
+				checkTimeCol(t, &timeCol[uint32]{}, timeSteps(rng, kind, n, math.MaxUint32))
+			})
+		}
+	}
+}
+
+// timeSteps makes n times for a column whose D holds steps up to dmax-1:
+// ascending only, or with zero, far or backward steps or all of them
+// among the ascending ones, now and then in runs; or stepped: zero steps
+// and one backward step, two thirds of the way.
+func timeSteps(rng *rand.Rand, kind string, n int, dmax int64) []int64 {
+	ts := make([]int64, n)
+	cur := int64(1_000_000_000_000) + rng.Int64N(1000)
+	odd := func(k int64) bool { return rng.Int64N(k) == 0 } // one step in k
+	for i := range ts {
+		if i > 0 {
+			d := 1 + rng.Int64N(dmax/2)
+			switch {
+			case kind == "stepped" && i == 2*n/3:
+				d = -1 - rng.Int64N(cur-ts[0]+1)
+			case (kind == "zero" || kind == "mixed" || kind == "stepped") && odd(4):
+				d = 0
+			case (kind == "far" || kind == "mixed") && odd(20):
+				d = dmax + rng.Int64N(3*dmax) // dmax itself: the sentinel's value
+			case (kind == "far" || kind == "mixed") && odd(20):
+				d = dmax - 1 // the longest step dt holds
+			case (kind == "backward" || kind == "mixed") && odd(30):
+				d = -1 - rng.Int64N(dmax*int64(1+rng.IntN(3*checkpointStride))) // up to 3 strides of the longest steps
+			case (kind == "backward" || kind == "mixed") && odd(100):
+				d = -(cur - ts[0]) // back to the first
+			}
+			cur += d
+		}
+		ts[i] = cur
+	}
+	return ts
+}
+
+func checkTimeCol[D uint16 | uint32](t *testing.T, c *timeCol[D], ts []int64) {
+	for _, x := range ts {
+		c.add(x)
+	}
+	if c.len() != len(ts) {
+		t.Fatalf("len %d, want %d", c.len(), len(ts))
+	}
+	var got []int64
+	c.scan(func(i int, x int64) bool {
+		if i != len(got) {
+			t.Fatalf("scan: index %d after %d times", i, len(got))
+		}
+		got = append(got, x)
+		return true
+	})
+	if !slices.Equal(got, ts) {
+		t.Fatalf("scan yields %d times that differ from the %d added", len(got), len(ts))
+	}
+	// The old search, by definition.
+	want := func(x int64) (int, int64) {
+		for i, tk := range ts {
+			if tk >= x {
+				return i, tk
+			}
+		}
+		return len(ts), 0
+	}
+	probes := []int64{math.MinInt64, math.MaxInt64, 0}
+	if len(ts) > 0 {
+		probes = append(probes, slices.Min(ts)-1, slices.Max(ts)+1, ts[0]-1, ts[len(ts)-1]+1)
+	}
+	for _, x := range ts {
+		probes = append(probes, x-1, x, x+1)
+	}
+	for _, x := range probes {
+		i, at := c.search(x)
+		if wi, wat := want(x); i != wi || at != wat {
+			t.Fatalf("search(%d) = %d, %d; want %d, %d", x, i, at, wi, wat)
+		}
+	}
+	// clip keeps what search and scan read.
+	c.clip()
+	for _, x := range probes[:min(len(probes), 50)] {
+		i, at := c.search(x)
+		if wi, wat := want(x); i != wi || at != wat {
+			t.Fatalf("after clip, search(%d) = %d, %d; want %d, %d", x, i, at, wi, wat)
+		}
+	}
+}
+
+// BenchmarkTimeColSearch is one timeCol.search: in a day of rounds at 1 s
+// (86,400, Unix ns) and in 30 days of minutes (43,200, Unix s), for times
+// spread evenly over the column, for its last time (the page's searches
+// for the cache's end), and for the time just before a checkpoint (the
+// most steps from the one before):
+//
+//	go test -run '^$' -bench BenchmarkTimeColSearch ./internal/history/
+func BenchmarkTimeColSearch(b *testing.B) {
+	var rounds timeCol[uint32]
+	for i := range 86_400 {
+		rounds.add(t0.UnixNano() + int64(i)*1e9 + int64(i%7)*1e6)
+	}
+	var minutes timeCol[uint16]
+	for i := range 43_200 {
+		minutes.add(t0.Unix() + int64(i)*60)
+	}
+	run := func(name string, search func(t int64) (int, int64), first, last, worst int64) {
+		b.Run(name+"/spread", func(b *testing.B) {
+			const n = 64
+			var ts [n]int64
+			for k := range ts {
+				ts[k] = first + (last-first)*int64(k)/(n-1)
+			}
+			k := 0
+			for b.Loop() {
+				if i, _ := search(ts[k%n]); i < 0 {
+					b.Fatal(i)
+				}
+				k++
+			}
+		})
+		b.Run(name+"/last", func(b *testing.B) {
+			for b.Loop() {
+				if _, at := search(last); at != last {
+					b.Fatal(at)
+				}
+			}
+		})
+		b.Run(name+"/worst", func(b *testing.B) {
+			for b.Loop() {
+				if _, at := search(worst); at != worst {
+					b.Fatal(at)
+				}
+			}
+		})
+	}
+	const w = 40*checkpointStride - 1 // just before checkpoint 40
+	run("rounds=86400", rounds.search, t0.UnixNano(), rounds.last, t0.UnixNano()+w*1e9+w%7*1e6)
+	run("minutes=43200", minutes.search, t0.Unix(), minutes.last, t0.Unix()+w*60)
 }
