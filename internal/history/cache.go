@@ -18,7 +18,8 @@ import (
 // minutes and the 1- and 24-hour percentiles' rounds. A view reads from the file
 // only what memory lacks beyond what is kept (a few minutes of rounds, as
 // a rule) and takes the newer ones from memory; once an hour the file
-// changes and the next view reads it all again.
+// changes and the next view reads it all again. Unused for cacheIdle, the
+// caches go (dropIdleCache), and the next view reads it all again too.
 //
 // Size, worst case: twice maxCachedPoints points of 160 B and MaxSources
 // sources of 24 B, 1.06 MiB; maxCachedMinutes minutes of 12 B and their
@@ -39,6 +40,51 @@ const (
 	// a window of more is not cached.
 	maxCachedRounds = 90_000
 )
+
+// cacheIdle is how long the page's caches are kept without a query
+// using them: the first Record after that lets them go (dropIdleCache).
+// They are most of the store's heap (some 3 MiB of its 3.3 at 1 s with
+// MaxSources sources, TestHeapBounded), which the daemon's RSS holds
+// twice over (Go's collector lets the heap grow to twice what is live):
+// some 7 MiB, kept for a page that most look at once in a while. Ten
+// minutes is 20 times the page's own reload (a meta refresh every check
+// interval: 30 s by default), so a page left open keeps them; a view
+// after that often finds the file changed anyway (the hourly write),
+// when they are made again, and finds ADEV's result stale (adevRefresh:
+// 10 minutes of rounds). With a check interval over 10 minutes, a page
+// left open makes them again at each reload: from few rounds, little.
+// The view that makes them again, as the first view after each hourly
+// write did already, renders the 30-day page in some 100 ms at 30 s and
+// 150 ms at 1 s, against 6 and 14 ms with them (BenchmarkPage30Days in
+// internal/server, file,cold); 135 and 340 ms with ADEV's made again too
+// (file,cold+adev).
+const cacheIdle = 10 * time.Minute
+
+// useCache notes that a query uses the page's caches now; call with the
+// lock held.
+func (s *Store) useCache() { s.cacheUsed = s.opts.Now() }
+
+// dropIdleCache lets the page's caches go when no query used them for
+// cacheIdle (Record calls it, with the lock held); the next view makes
+// them again from the file, as a first view does, with the same answers.
+//
+// It replaces s.cache and changes nothing that the old one held: a
+// reader that let the lock go (Percentiles works on the cached columns
+// after it; a cache being made lets it go between chunks of the file)
+// holds a copy of the cache's struct, whose slices still point to the
+// arrays they did, and a cache made meanwhile is stored, as before, in
+// the empty one. ADEV's result (adevCache) stays: some 30 points, under
+// 1 KiB, and after cacheIdle with no view it is stale anyway (adevRefresh).
+func (s *Store) dropIdleCache() {
+	c := &s.cache
+	if !c.series.populated && !c.roundSeries.populated && !c.pct.populated && !c.rounds.populated {
+		return // nothing to drop: no clock to read
+	}
+	if s.opts.Now().Sub(s.cacheUsed) < cacheIdle {
+		return
+	}
+	s.cache = pageCache{}
+}
 
 // seriesCache holds the points of the whole buckets of st (Unix ns) in
 // [lo, hi), made from the file's minutes of generation gen. A new value
@@ -429,6 +475,7 @@ func (s *Store) pctRounds(from, to int64) pctRounds {
 	}
 	lo := max(from, s.rounds[len(s.rounds)-1].T-int64(RoundsKept))
 	e := min(to, s.rounds[0].T) // the file alone holds the rounds before
+	s.useCache()
 	c := s.cache.rounds
 	if gen := s.disk.gen; !c.populated || c.gen != gen || lo < c.lo || lo >= c.hi {
 		if e <= lo {
@@ -515,6 +562,7 @@ func (s *Store) minuteSeries(from, to int64, sb *seriesBuilder) {
 		s.eachMinuteIn(lo, hi, true, minuteCols, emit)
 		return
 	}
+	s.useCache()
 	c := s.cache.series
 	if gen := s.disk.gen; !c.populated || c.gen != gen || c.st != st || b1 < c.lo || b1 >= c.hi {
 		c = seriesCache{gen: gen, st: st, lo: b1, hi: b2, pts: s.wholeBuckets(st, b1, b2), populated: true}
@@ -550,6 +598,7 @@ func (s *Store) roundSeries(from, to int64, sb *seriesBuilder) {
 		s.eachRound(from, to, true, emit)
 		return
 	}
+	s.useCache()
 	c := s.cache.roundSeries
 	if gen := s.disk.gen; !c.populated || c.gen != gen || c.st != st || b1 < c.lo || b1 >= c.hi {
 		bs := newSeriesBuilder(st, b1, b2)
@@ -603,6 +652,7 @@ func (s *Store) pctMinutes(from, to int64) pctMinutes {
 		return out
 	}
 	e := s.fileEnd(lo, hi)
+	s.useCache()
 	c := s.cache.pct
 	// The tails serve windows that reach the cache's end only.
 	if gen := s.disk.gen; !c.populated || c.gen != gen || lo < c.lo || lo >= c.hi || e < c.hi {

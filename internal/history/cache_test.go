@@ -302,3 +302,90 @@ func BenchmarkTimeColSearch(b *testing.B) {
 	run("rounds=86400", rounds.search, t0.UnixNano(), rounds.last, t0.UnixNano()+w*1e9+w%7*1e6)
 	run("minutes=43200", minutes.search, t0.Unix(), minutes.last, t0.Unix()+w*60)
 }
+
+// TestCacheIdle: the page's caches go at the first Record cacheIdle (of
+// the store's clock, Options.Now) after a query last used them, and not
+// before; a query in between keeps them cacheIdle more; the view after
+// they went makes them again, and answers as before and as a memory-only
+// store does.
+func TestCacheIdle(t *testing.T) {
+	mem, file, rec := twinStores(t)
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) // not the rounds' time
+	file.opts.Now = func() time.Time { return now }
+	raw := t0.Add(3 * 24 * time.Hour)
+	end := raw.Add(90 * time.Minute) // a whole minute: the next round opens a new one
+	off := func(tm time.Time) float64 { return 1e-7*float64(tm.Unix()%97) - 4e-6 }
+	for tm := raw; tm.Before(end); tm = tm.Add(10 * time.Second) {
+		rec(tm, off(tm))
+	}
+	last := end.Add(-10 * time.Second)
+	// What the page asks: the charts over the minutes and over the rounds,
+	// and the percentiles from both. The rounds recorded later, from end
+	// on, are in later minutes: the answers up to last stay the same.
+	windows := []time.Duration{10 * time.Minute, 50 * time.Minute, 60 * time.Hour, 7 * 24 * time.Hour}
+	ask := func(s *Store, at time.Time) []any {
+		minutes, rounds := s.Series(t0, at.Add(1), 48*time.Minute), s.Series(at.Add(-50*time.Minute), at.Add(1), 7*time.Second)
+		if minutes.Resolution != ResolutionMinute || rounds.Resolution != ResolutionRound || len(minutes.Points) == 0 || len(rounds.Points) == 0 {
+			t.Fatalf("Series: %s with %d points, %s with %d", minutes.Resolution, len(minutes.Points), rounds.Resolution, len(rounds.Points))
+		}
+		return []any{minutes, rounds, fmtPct(s.Percentiles(at, windows))}
+	}
+	// held says which of the caches the store holds.
+	held := func() string {
+		file.mu.Lock()
+		defer file.mu.Unlock()
+		c := &file.cache
+		return fmt.Sprintf("series %t, roundSeries %t, pct %t, rounds %t", c.series.populated, c.roundSeries.populated, c.pct.populated, c.rounds.populated)
+	}
+	const all = "series true, roundSeries true, pct true, rounds true"
+	want := ask(file, last)
+	if m := ask(mem, last); !reflect.DeepEqual(want, m) {
+		t.Fatalf("the file store answers\n%+v\nthe memory store\n%+v", want, m)
+	}
+	if h := held(); h != all {
+		t.Fatalf("after the page's queries: %s", h)
+	}
+	step := func(d time.Duration, tm time.Time, wantHeld string, why string) {
+		t.Helper()
+		now = now.Add(d)
+		rec(tm, off(tm))
+		if h := held(); h != wantHeld {
+			t.Fatalf("%s: %s, want %s", why, h, wantHeld)
+		}
+	}
+	step(cacheIdle-time.Second, end, all, "a Record just before cacheIdle")
+	if got := ask(file, last); !reflect.DeepEqual(got, want) { // from the caches: a use
+		t.Fatalf("before cacheIdle, the file store answers\n%+v\nbefore\n%+v", got, want)
+	}
+	step(cacheIdle-time.Second, end.Add(10*time.Second), all, "a Record 2·cacheIdle after the first use, cacheIdle-1s after the second")
+	// A reader in flight holds a copy of the caches (Percentiles works
+	// on the cached columns after it let the lock go): the drop changes
+	// nothing of what it holds.
+	file.mu.Lock()
+	inFlight := file.cache
+	file.mu.Unlock()
+	before := fmt.Sprintf("%+v", inFlight)
+	step(time.Second, end.Add(20*time.Second), "series false, roundSeries false, pct false, rounds false", "a Record cacheIdle after the last use")
+	if fmt.Sprintf("%+v", inFlight) != before {
+		t.Fatal("the drop changed the caches a reader holds")
+	}
+	file.mu.Lock()
+	dropped := reflect.DeepEqual(file.cache, pageCache{})
+	file.mu.Unlock()
+	if !dropped {
+		t.Fatal("after the drop, the page's caches are not empty")
+	}
+	// The next view makes them again, from the file, with the same answers.
+	if got := ask(file, last); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the drop, the file store answers\n%+v\nbefore\n%+v", got, want)
+	}
+	if h := held(); h != all {
+		t.Fatalf("after the drop and the page's queries: %s", h)
+	}
+	newest := end.Add(20 * time.Second)
+	if f, m := ask(file, newest), ask(mem, newest); !reflect.DeepEqual(f, m) {
+		t.Fatalf("at the newest round, the file store answers\n%+v\nthe memory store\n%+v", f, m)
+	}
+	// The clock going back (a test's; time.Now's is monotonic) drops nothing.
+	step(-time.Hour, end.Add(30*time.Second), all, "a Record with the clock set back")
+}

@@ -13,14 +13,15 @@
 // last hourly write, and the source names: under 1 MiB of Go heap whatever
 // the age of the history (0.16 MiB after 90 days at a 1 s interval with
 // MaxSources sources); and what the status page derives from the file,
-// until it changes (cache.go: under 4 MiB; TestHeapBounded: under 3.75
-// MiB in all). While the file cannot be written
-// (a full disk), memory keeps what it lacks, within the memory-only bounds
-// below, and writes it at the next retry; a failure longer than
-// MemoryRoundsKept loses the older rounds' detail (their minutes stay). A
-// file found corrupt while running is moved aside as at Open, and the
-// fresh one starts from what memory holds (the last 5 minutes and what
-// was not written): the older history stays in the moved-aside file.
+// until it changes or goes unused for cacheIdle, 10 minutes (cache.go:
+// under 4 MiB; TestHeapBounded: under 3.75 MiB in all). While the file
+// cannot be written (a full disk), memory keeps what it lacks, within
+// the memory-only bounds below, and writes it at the next retry; a
+// failure longer than MemoryRoundsKept loses the older rounds' detail
+// (their minutes stay). A file found corrupt while running is moved
+// aside as at Open, and the fresh one starts from what memory holds (the
+// last 5 minutes and what was not written): the older history stays in
+// the moved-aside file.
 //
 // Without a directory (Memory), the history lives in memory only, for
 // MemoryRoundsKept (1 h) of rounds and MemoryMinutesKept (7 days) of
@@ -155,7 +156,8 @@ type Options struct {
 	// RetryEvery is how long a store whose writes fail waits before it
 	// tries again (default 5 min).
 	RetryEvery time.Duration
-	// Now is the clock that times the retries; default time.Now.
+	// Now is the clock that times the retries, and how long the page's
+	// caches have gone unused (cacheIdle); default time.Now.
 	Now func() time.Time
 }
 
@@ -187,6 +189,9 @@ type Store struct {
 	adevCache adevCache
 	// cache is what the page's queries keep of the file's minutes.
 	cache pageCache
+	// cacheUsed is when (opts.Now) a query last used cache: a Record
+	// cacheIdle later lets it go (dropIdleCache).
+	cacheUsed time.Time
 }
 
 // Memory returns a store that keeps its history in memory only.
@@ -226,6 +231,7 @@ func (s *Store) Record(r health.Report) (health.Check, bool) {
 	}
 	s.disk.save(s, rd, done)
 	s.trim()
+	s.dropIdleCache()
 	return s.disk.check(s), true
 }
 

@@ -75,7 +75,11 @@ func TestPageWithoutHoldover(t *testing.T) {
 // BenchmarkPage30Days renders the 30-day page from a store that holds 30
 // days (the last 48 h every 30 s or 1 s, minutes before): budget 100 ms;
 // and at 1 s the 6-hour view, the page's default, which a daemon's
-// visitors see.
+// visitors see. The first view makes the store's page caches, the
+// others use them; file,cold renders every view with them cold, as the
+// first view after nobody viewed the page for a while (history's
+// cacheIdle, 10 minutes: a Record lets them go), and file,cold+adev with
+// ADEV's result stale too, as it then is.
 //
 //	go test -run '^$' -bench BenchmarkPage30Days -benchmem ./internal/server/
 func BenchmarkPage30Days(b *testing.B) {
@@ -126,4 +130,51 @@ func BenchmarkPage30Days(b *testing.B) {
 		}
 		b.ReportMetric(opened.Seconds()*1e3, "ms-open")
 	})
+	// Cold: before each view (untimed), the store's clock jumps an hour,
+	// more than cacheIdle, and a round is recorded, which lets the page's
+	// caches go; ADEV's result is made again, so that the caches alone
+	// are cold. With adev, the rounds of adevRefresh (10 minutes) and one
+	// more are recorded instead, as a daemon does meanwhile, and the view
+	// makes ADEV's result again too.
+	for _, interval := range []time.Duration{30 * time.Second, time.Second} {
+		for _, adev := range []bool{false, true} {
+			name := "file,cold,interval=" + interval.String()
+			if adev {
+				name = "file,cold+adev,interval=" + interval.String()
+			}
+			b.Run(name, func(b *testing.B) {
+				end := time.Now()
+				clock := end
+				hs := history.Open(b.TempDir(), history.Options{Now: func() time.Time { return clock }})
+				defer hs.Close()
+				fillMonth(hs, 30, interval, end)
+				rng := rand.New(rand.NewPCG(7, 8))
+				st := NewStateWith(hs)
+				st.Update(monthReport(end, rng, false))
+				h := New(st, Options{})
+				rounds := 1
+				if adev {
+					rounds = int(10*time.Minute/interval) + 1
+				}
+				next := end.Add(interval)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					b.StopTimer()
+					clock = clock.Add(time.Hour)
+					for range rounds {
+						hs.Record(monthReport(next, rng, false))
+						next = next.Add(interval)
+					}
+					if !adev {
+						hs.ADEV()
+					}
+					b.StartTimer()
+					if rec := get(b, h, http.MethodGet, "/?window=30d"); rec.Code != http.StatusOK {
+						b.Fatal(rec.Code)
+					}
+				}
+			})
+		}
+	}
 }
