@@ -118,9 +118,11 @@ func BenchmarkStoreSize(b *testing.B) {
 
 // BenchmarkADEV is ADEV's computation from the file, as every
 // adevRefresh (10 minutes) at most, of 30 days with the last 48 h at 1 s
-// (its garbage, some 3 MB, is what a daemon's heap grows by then):
+// (its garbage, 10.3 MB in 0.61 million allocations a run, is what a
+// daemon's heap grows by then; 119 ms a run, of which the computation
+// proper, in.adev, takes some 3 ms and the rest is reading the file):
 //
-//	go test -run '^$' -bench BenchmarkADEV -benchmem ./internal/history/
+//	go test -run '^$' -bench BenchmarkADEV -benchmem -count 5 ./internal/history/
 func BenchmarkADEV(b *testing.B) {
 	s := Open(b.TempDir(), Options{})
 	defer s.Close()

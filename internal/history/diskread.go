@@ -10,7 +10,6 @@ import (
 	"math"
 	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/ntphealth/ntphealth/internal/health"
 	"modernc.org/sqlite"
@@ -45,10 +44,7 @@ const eachRowName = "ntphealth_each_row"
 const readChunk = 1000
 
 // rowFuncs are the Go functions eachRow calls, by handle.
-var (
-	rowFuncs   sync.Map // int64 -> func([]driver.Value)
-	nextHandle atomic.Int64
-)
+var rowFuncs sync.Map // int64 -> func([]driver.Value)
 
 func init() {
 	sqlite.MustRegisterFunction(eachRowName, &sqlite.FunctionImpl{
@@ -92,8 +88,13 @@ func (d *disk) scan(ctx context.Context, cols, table, where string, f func([]dri
 	if d.conn == nil {
 		return nil
 	}
-	h := nextHandle.Add(1)
-	rowFuncs.Store(h, f)
+	// The smallest free handle: it is an argument of every row, and Go
+	// boxes an int64 under 256 without allocating (a counter's handle
+	// soon cost an allocation a row).
+	h := int64(0)
+	for _, taken := rowFuncs.LoadOrStore(h, f); taken; _, taken = rowFuncs.LoadOrStore(h, f) {
+		h++
+	}
 	defer rowFuncs.Delete(h)
 	var done any
 	q := "SELECT " + eachRowName + "(?, " + cols + ") FROM " + table + " WHERE " + where
