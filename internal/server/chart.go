@@ -120,15 +120,7 @@ func newChart(samples []Sample) chart {
 		if len(segUp) == 0 {
 			return
 		}
-		// The band: along +max error forward, back along -max error.
-		band.to('M', segUp[0])
-		for _, p := range segUp[1:] {
-			band.to('L', p)
-		}
-		for i := len(segDown) - 1; i >= 0; i-- {
-			band.to('L', segDown[i])
-		}
-		band.b = append(band.b, 'Z')
+		band.band(segUp, segDown) // along +max error, back along -max error
 		segUp, segDown = segUp[:0], segDown[:0]
 	}
 	segLen := 0
@@ -186,6 +178,22 @@ func (d *svgPath) to(cmd byte, p point) {
 	d.b = strconv.AppendFloat(d.b, p.X, 'f', 1, 64)
 	d.b = append(d.b, ',')
 	d.b = strconv.AppendFloat(d.b, p.Y, 'f', 1, 64)
+}
+
+// band writes the closed band along up forward, then back along down
+// (the same number of points); nothing when up is empty.
+func (d *svgPath) band(up, down []point) {
+	if len(up) == 0 {
+		return
+	}
+	d.to('M', up[0])
+	for _, p := range up[1:] {
+		d.to('L', p)
+	}
+	for i := len(down) - 1; i >= 0; i-- {
+		d.to('L', down[i])
+	}
+	d.b = append(d.b, 'Z')
 }
 
 func (d *svgPath) String() string { return string(d.b) }

@@ -171,16 +171,7 @@ func freqPlot(samples []Sample, pts []history.Point, t0, t1 time.Time) plot {
 	up, down := make([]point, 0, len(pts)), make([]point, 0, len(pts))
 	n := 0
 	flush := func() {
-		if len(up) > 0 {
-			band.to('M', up[0])
-			for _, q := range up[1:] {
-				band.to('L', q)
-			}
-			for i := len(down) - 1; i >= 0; i-- {
-				band.to('L', down[i])
-			}
-			band.b = append(band.b, 'Z')
-		}
+		band.band(up, down) // frequency ± skew
 		up, down, n = up[:0], down[:0], 0
 	}
 	for i, pt := range pts {
