@@ -54,10 +54,10 @@ const (
 // 10 minutes of rounds). With a check interval over 10 minutes, a page
 // left open makes them again at each reload: from few rounds, little.
 // The view that makes them again, as the first view after each hourly
-// write did already, renders the 30-day page in some 100 ms at 30 s and
-// 150 ms at 1 s, against 6 and 14 ms with them (BenchmarkPage30Days in
-// internal/server, file,cold); 135 and 340 ms with ADEV's made again too
-// (file,cold+adev).
+// write did already, renders the 30-day page in 100-105 ms at 30 s and
+// 145-170 ms at 1 s, against 6 and 14 ms with them (BenchmarkPage30Days
+// in internal/server, file,cold); 130-140 and 280-320 ms with ADEV's
+// made again too (file,cold+adev).
 const cacheIdle = 10 * time.Minute
 
 // useCache notes that a query uses the page's caches now; call with the
