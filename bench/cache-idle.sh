@@ -16,16 +16,15 @@
 DAYS=${DAYS:-30}
 MIN=${MIN:-16}
 root=$(cd "$(dirname "$0")/.." && pwd)
-daemon_tags() { sed -n 's/^DAEMON_TAGS *:= *//p' "$1/Makefile"; }
 
 echo "building ..." >&2
-(cd "$root" && CGO_ENABLED=0 go build -trimpath -tags "$(daemon_tags "$root")" -ldflags '-s -w' -o "$WORK/this" ./cmd/ntphealth)
+build_daemon "$root" "$WORK/this"
 (cd "$root" && go build -o "$WORK/agentload" ./bench/agentload && go build -o "$WORK/fillhistory" ./bench/fillhistory)
 names=(this)
 if [[ -n ${BASE:-} ]]; then
 	mkdir "$WORK/base-src"
 	git -C "$root" archive "$BASE" | tar -x -C "$WORK/base-src"
-	(cd "$WORK/base-src" && CGO_ENABLED=0 go build -trimpath -tags "$(daemon_tags "$WORK/base-src")" -ldflags '-s -w' -o "$WORK/base" ./cmd/ntphealth)
+	build_daemon "$WORK/base-src" "$WORK/base"
 	names+=(base)
 fi
 : >"$WORK/empty.yaml"

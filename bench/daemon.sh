@@ -39,8 +39,7 @@ SAMPLE=${SAMPLE:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 echo "building ..." >&2
-daemon_tags() { sed -n 's/^DAEMON_TAGS *:= *//p' "$1/Makefile"; }
-(cd "$root" && CGO_ENABLED=0 go build -trimpath -tags "$(daemon_tags "$root")" -ldflags '-s -w' -o "$WORK/ntphealthd" ./cmd/ntphealth)
+build_daemon "$root" "$WORK/ntphealthd"
 (cd "$root" && go build -o "$WORK/agentload" ./bench/agentload)
 [[ -n ${HISTORY_DAYS:-} ]] && (cd "$root" && go build -o "$WORK/fillhistory" ./bench/fillhistory)
 builds=(this)
@@ -49,7 +48,7 @@ bin[this]=$WORK/ntphealthd
 if [[ -n ${BASE:-} ]]; then
 	mkdir "$WORK/base"
 	git -C "$root" archive "$BASE" | tar -x -C "$WORK/base"
-	(cd "$WORK/base" && CGO_ENABLED=0 go build -trimpath -tags "$(daemon_tags "$WORK/base")" -ldflags '-s -w' -o "$WORK/ntphealthd-base" ./cmd/ntphealth)
+	build_daemon "$WORK/base" "$WORK/ntphealthd-base"
 	builds+=(base)
 	bin[base]=$WORK/ntphealthd-base
 fi

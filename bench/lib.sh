@@ -26,12 +26,18 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-# build_ntphealth builds the daemon into $WORK/ntphealth as the Makefile
-# builds ntphealthd (static, trimmed paths, its DAEMON_TAGS).
+# build_daemon SRC OUT [TAGS] builds the daemon of the tree SRC into OUT
+# as its Makefile builds ntphealthd (static, trimmed paths, stripped, its
+# DAEMON_TAGS), with TAGS (comma-separated) added.
+build_daemon() {
+	local tags
+	tags=$(sed -n 's/^DAEMON_TAGS *:= *//p' "$1/Makefile")
+	(cd "$1" && CGO_ENABLED=0 go build -trimpath -tags "$tags${3:+,$3}" -ldflags '-s -w' -o "$2" ./cmd/ntphealth)
+}
+
+# build_ntphealth builds this tree's daemon into $WORK/ntphealth.
 build_ntphealth() {
-	local root
-	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-	(cd "$root" && CGO_ENABLED=0 go build -trimpath -tags "$(sed -n 's/^DAEMON_TAGS *:= *//p' Makefile)" -o "$WORK/ntphealth" ./cmd/ntphealth)
+	build_daemon "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)" "$WORK/ntphealth"
 	: >"$WORK/empty.yaml"
 }
 

@@ -25,7 +25,7 @@ SAMPLE=${SAMPLE:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 echo "building ..." >&2
-(cd "$root" && CGO_ENABLED=0 go build -trimpath -tags "$(sed -n 's/^DAEMON_TAGS *:= *//p' Makefile)" -ldflags '-s -w' -o "$WORK/ntphealthd" ./cmd/ntphealth)
+build_daemon "$root" "$WORK/ntphealthd"
 (cd "$root" && go build -o "$WORK/agentload" ./bench/agentload)
 : >"$WORK/empty.yaml"
 start_chronyd

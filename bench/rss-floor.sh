@@ -28,14 +28,12 @@ DURATION=${DURATION:-120}
 WINDOW=${WINDOW:-30}
 SAMPLE=${SAMPLE:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
-tags=$(sed -n 's/^DAEMON_TAGS *:= *//p' "$root/Makefile")
 
 echo "building ..." >&2
-(cd "$root" && CGO_ENABLED=0 go build -trimpath -tags "$tags" -ldflags '-s -w' -o "$WORK/ntphealthd" ./cmd/ntphealth)
+build_daemon "$root" "$WORK/ntphealthd"
 mkdir "$WORK/src"
 (cd "$root" && git ls-files -z | xargs -0 cp --parents -t "$WORK/src")
-(cd "$WORK/src" && git apply "$root/bench/nosqlite.patch" &&
-	CGO_ENABLED=0 go build -trimpath -tags "$tags,nosqlite" -ldflags '-s -w' -o "$WORK/ntphealthd-nosqlite" ./cmd/ntphealth) ||
+{ (cd "$WORK/src" && git apply "$root/bench/nosqlite.patch") && build_daemon "$WORK/src" "$WORK/ntphealthd-nosqlite" nosqlite; } ||
 	{ echo "bench/nosqlite.patch no longer applies to internal/history: bring it up to date" >&2; exit 1; }
 (cd "$root" && go build -o "$WORK/agentload" ./bench/agentload)
 : >"$WORK/empty.yaml"
