@@ -173,8 +173,8 @@ func parseYAML(data []byte, filename string) (root *yaml.Node, err error) {
 // packages install (deploy/ntphealth.yaml: 9 kB, 1.4 kB without the text).
 // A line that starts with '#' is text, not a comment, inside a block scalar
 // (| or >) or a quoted value that goes on past its line: from the first
-// line that could open one (a |, > or backslash, both kinds of quote, or an
-// odd count of one) on, data is kept as it is. So is data that yaml.v3
+// line that could open one (a |, > or backslash, or a quote other than one
+// value closed on its line: quotesClosed) on, data is kept as it is. So is data that yaml.v3
 // would refuse for a character in it, or that holds a line break other
 // than \n or \r\n (YAML 1.1's NEL, LS, PS or a lone \r).
 func withoutCommentText(data []byte) []byte {
@@ -200,8 +200,7 @@ func withoutCommentText(data []byte) []byte {
 				out = append(out, '\r')
 			}
 		} else {
-			dq, sq := bytes.Count(line, []byte{'"'}), bytes.Count(line, []byte{'\''})
-			if bytes.ContainsAny(line, "|>\\") || dq%2 != 0 || sq%2 != 0 || dq > 0 && sq > 0 {
+			if bytes.ContainsAny(line, "|>\\") || !quotesClosed(line) {
 				return append(out, rest...)
 			}
 			out = append(out, line...)
@@ -212,6 +211,41 @@ func withoutCommentText(data []byte) []byte {
 		rest = after
 	}
 	return out
+}
+
+// quotesClosed reports whether line holds no quote, or one quoted value
+// that opens after "key: ", "- " or the indentation and closes on the
+// line, followed by nothing or a comment (`a: "" # x`, `- 'it”s'`): a
+// quote elsewhere may sit in a plain scalar (`0": "` opens a value at its
+// second quote, not its first) and a value may go on past the line.
+// Backslashes never reach it (withoutCommentText keeps the rest as is).
+func quotesClosed(line []byte) bool {
+	i := bytes.IndexAny(line, `"'`)
+	if i < 0 {
+		return true
+	}
+	if bytes.IndexByte(line, '"') >= 0 && bytes.IndexByte(line, '\'') >= 0 {
+		return false // both kinds: kept as is, to be sure
+	}
+	before := bytes.TrimLeft(line[:i], " \t")
+	if len(before) > 0 && !bytes.HasSuffix(before, []byte(": ")) && !bytes.HasSuffix(before, []byte("- ")) {
+		return false
+	}
+	q, rest := line[i], line[i+1:]
+	for {
+		end := bytes.IndexByte(rest, q)
+		if end < 0 {
+			return false // it goes on
+		}
+		rest = rest[end+1:]
+		if q == '\'' && len(rest) > 0 && rest[0] == '\'' {
+			rest = rest[1:] // '' is a quote inside '...'
+			continue
+		}
+		break
+	}
+	after := bytes.TrimLeft(rest, " \t\r")
+	return len(after) == 0 || after[0] == '#' && len(after) < len(rest)
 }
 
 // syntaxError rewords a yaml.v3 error as "file:line: invalid YAML: ...".
